@@ -1,0 +1,8 @@
+"""ftz-diffusion: an agent-based model of how reform innovations spread from China's Pilot Free Trade Zones."""
+
+__version__ = "0.1.0"
+
+from .model import DiffusionModel  # noqa: E402
+from .params import Parameters, make_parameters, with_changes  # noqa: E402
+
+__all__ = ["DiffusionModel", "Parameters", "make_parameters", "with_changes", "__version__"]

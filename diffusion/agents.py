@@ -1,0 +1,144 @@
+"""What one local government knows and decides, and the centre that promotes pilots.
+
+A :class:`Region` owns its row of the model's state arrays (what it adopted and when, what it believes
+each innovation is worth) and its institutions. Its decision rule is the sum of the channel hazards
+(``learning``, ``competition``, ``mandate`` plus a small spontaneous term); the model applies that rule
+to all regions at once, vectorised, so the agent reads as the rule and the arrays do the work.
+The :class:`CentralGovernment` evaluates piloted innovations and issues replication batches.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import mesa
+import numpy as np
+
+from .learning import update_beliefs
+from .mandate import select_items
+from .network import NEVER
+
+
+class Region(mesa.Agent):
+    """One local government (a province by default)."""
+
+    def __init__(self, model, index: int):
+        super().__init__(model)
+        self.index = index
+
+    # --- identity and traits -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.model.regions.names[self.index]
+
+    @property
+    def name_zh(self) -> str:
+        return self.model.regions.names_zh[self.index]
+
+    @property
+    def capacity(self) -> float:
+        return float(self.model.institutions.capacity[self.index])
+
+    @property
+    def risk_aversion(self) -> float:
+        return float(self.model.institutions.risk_aversion[self.index])
+
+    # --- institutions ---------------------------------------------------------------------------
+    @property
+    def leadership(self) -> str:
+        return self.model.institutions.leadership_name(self.index)
+
+    @property
+    def working_system(self) -> str:
+        return self.model.institutions.working_system_name(self.index)
+
+    @property
+    def feedback(self) -> str:
+        return self.model.institutions.feedback_name(self.index)
+
+    @property
+    def fault_tolerance(self) -> float:
+        return float(self.model.institutions.fault_tolerance[self.index])
+
+    # --- FTZ status -----------------------------------------------------------------------------
+    @property
+    def ftz_opening(self) -> date | None:
+        """First day of the period in which this region's FTZ opened, or None."""
+        step = int(self.model.regions.ftz_step[self.index])
+        return None if step == NEVER else self.model.timeline.date_of(step)
+
+    @property
+    def is_ftz(self) -> bool:
+        """Whether the region's FTZ is open at the current step."""
+        return bool(self.model.regions.ftz_step[self.index] <= max(self.model.steps, 1))
+
+    # --- adoption state and beliefs (views into the model's arrays) ------------------------------
+    @property
+    def adopted(self) -> np.ndarray:
+        """Boolean per innovation: adopted and kept."""
+        return self.model.adopted[self.index]
+
+    @property
+    def adoption_step(self) -> np.ndarray:
+        """Step of adoption per innovation (0 = never)."""
+        return self.model.adoption_step[self.index]
+
+    @property
+    def belief(self) -> np.ndarray:
+        """What this region believes each innovation is worth (posterior mean)."""
+        return self.model.belief_mean[self.index]
+
+    @property
+    def blame(self) -> float:
+        """Blame accumulated from failed reforms (decays each step)."""
+        return float(self.model.blame[self.index])
+
+    def why(self, innovation: int) -> dict[str, float] | None:
+        """Each channel's share in this region's adoption of an innovation; None if it never adopted it."""
+        return self.model.attribution(self.index, innovation)
+
+
+class CentralGovernment(mesa.Agent):
+    """The centre: evaluates pilots from the results reported to it and issues replication batches."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.batches: list[dict] = []
+
+    def estimate(self) -> np.ndarray:
+        """The centre's estimate of each innovation's worth (conjugate normal over reported outcomes)."""
+        m = self.model
+        return (m.prior_precision * m.prior_mean + m.signal_precision * m.centre_sum) / (
+            m.prior_precision + m.signal_precision * m.centre_count)
+
+    def step(self) -> None:
+        """Issue the binding batch and the best-practice list due this step, if any."""
+        m = self.model
+        t = m.steps
+        schedule = m.schedule
+        if t not in schedule.binding and t not in schedule.best_practice:
+            return
+        estimate = self.estimate()
+        coverage = m.adopted.mean(axis=0)
+        ready = (m.innovations.evaluation_step <= t) & (coverage < m.params.output.national_share)
+        threshold = m.params.channels.mandate.threshold
+        if t in schedule.binding:
+            chosen = select_items(estimate, ready & (m.binding_step == 0), threshold, schedule.binding[t])
+            m.binding_step[chosen] = t
+            self._publish(chosen, "binding", t)
+        if t in schedule.best_practice:
+            chosen = select_items(estimate, ready & (m.binding_step == 0) & (m.best_practice_step == 0),
+                                  threshold, schedule.best_practice[t])
+            m.best_practice_step[chosen] = t
+            self._publish(chosen, "best_practice", t)
+
+    def _publish(self, items: np.ndarray, kind: str, step: int) -> None:
+        m = self.model
+        number = sum(1 for b in self.batches if b["kind"] == kind) + 1
+        self.batches.append({"kind": kind, "number": number, "step": step, "items": items.tolist()})
+        weight = m.params.channels.mandate.publication_weight
+        if items.size and weight > 0 and m.params.channels.learning.enabled:
+            # the published evidence reaches every region
+            signal_sum = np.broadcast_to(weight * m.centre_sum[items], (m.n_regions, items.size))
+            signal_count = np.broadcast_to(weight * m.centre_count[items], (m.n_regions, items.size))
+            update_beliefs(m.belief_mean, m.belief_precision, signal_sum, signal_count, m.signal_precision, items)

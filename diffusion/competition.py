@@ -1,0 +1,68 @@
+"""Competition: regions adopt because rivals did (imitation; the Bass model's q term).
+
+Rival weights W[r,j] = A[r,j] exp(-|log cap_r - log cap_j| / scale) over network ties (economically
+similar neighbours compete hardest), plus mutual recognition m on cluster partners. An FTZ also
+watches every other open FTZ (national ranking). With a_j,i in {0,1} the adoption state,
+
+    share[r,i] = (sum_j W[r,j] a[j,i] + F_r sum_{j in FTZ} a[j,i]) / (sum_j W[r,j] + F_r (n_FTZ - 1))
+    lambda_C[r,i] = w_C x (share[r,i] + rho x lead[r,i])
+
+where F_r = 1 for an open FTZ (0 otherwise) and lead[r,i] = 1 when the current rotating lead of one of
+r's clusters has adopted i (coordination: rotating lead rho). The hazard does not depend on the
+innovation's benefit: imitation copies what rivals do, not what works.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+
+def rival_weights(adjacency: sparse.csr_matrix, capacity: np.ndarray, similarity_scale: float,
+                  cluster_partners: sparse.csr_matrix, mutual_recognition: float) -> sparse.csr_matrix:
+    """W = A o exp(-|log cap_r - log cap_j| / scale) + m x cluster partners."""
+    weights = adjacency.tocoo(copy=True)
+    if similarity_scale > 0:
+        log_cap = np.log(capacity)
+        weights.data = weights.data * np.exp(-np.abs(log_cap[weights.row] - log_cap[weights.col]) / similarity_scale)
+    weights = weights.tocsr()
+    if mutual_recognition > 0 and cluster_partners.nnz:
+        weights = weights + mutual_recognition * cluster_partners
+    return weights.tocsr()
+
+
+def rival_share(weights: sparse.csr_matrix, weight_total: np.ndarray, adopted: np.ndarray,
+                ftz_open: np.ndarray | None) -> np.ndarray:
+    """Weighted share of rivals that adopted each innovation (regions x innovations)."""
+    numerator = weights @ adopted
+    denominator = weight_total
+    if ftz_open is not None and ftz_open.sum() > 1:
+        numerator = numerator + np.multiply.outer(ftz_open, ftz_open.astype(float) @ adopted)
+        denominator = weight_total + ftz_open * (ftz_open.sum() - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = numerator / denominator[:, None]
+    return np.nan_to_num(share, copy=False)
+
+
+def current_leads(membership: np.ndarray, step: int, term: int) -> np.ndarray:
+    """Region number leading each cluster at a step: full members take turns, one term each."""
+    leads = np.full(membership.shape[1], -1)
+    for k in range(membership.shape[1]):
+        members = np.flatnonzero(membership[:, k] >= 1.0)
+        if members.size == 0:
+            members = np.flatnonzero(membership[:, k] > 0)
+        if members.size:
+            leads[k] = members[((step - 1) // term) % members.size]
+    return leads
+
+
+def lead_pull(membership: np.ndarray, leads: np.ndarray, adopted: np.ndarray) -> np.ndarray:
+    """lead[r,i] = max over r's clusters k of member weight x a[lead_k, i] (zero for the lead itself)."""
+    pull = np.zeros(adopted.shape)
+    for k, lead in enumerate(leads):
+        if lead < 0:
+            continue
+        members = membership[:, k].copy()
+        members[lead] = 0.0
+        np.maximum(pull, np.multiply.outer(members, adopted[lead]), out=pull)
+    return pull

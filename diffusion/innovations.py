@@ -1,0 +1,125 @@
+"""Generate the innovations of a run: when and where each is piloted, and its hidden traits.
+
+Supply follows the three pathways of the brief. Plan-pilot items are a national agenda handed to the
+FTZs that are open (so Shanghai, alone until 2015, got all of them); request-authorise and
+autonomy-absorption items come from each open FTZ at a rate that is high just after it opens
+(``pilot_burst``) and, for autonomy, also from non-FTZ regions at a lower rate. Rates are scaled so
+the expected total over the run is ``innovations.expected_total``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import china
+from .network import RegionSet
+from .params import PATHWAYS, Parameters
+
+
+@dataclass
+class Innovations:
+    """Traits of every innovation of a run, as arrays indexed 0..I-1 (fit is regions x innovations)."""
+
+    category: np.ndarray        # int index into categories
+    categories: list[str]
+    origin: np.ndarray          # region number of the piloting FTZ; -1 if none (source=initial)
+    pathway: np.ndarray         # int index into PATHWAYS
+    birth_step: np.ndarray      # step at which the pilot starts
+    benefit: np.ndarray         # true (hidden) benefit
+    risk: np.ndarray            # sd of an adopter's outcome
+    complexity: np.ndarray      # implementation complexity, median 1
+    fit: np.ndarray             # R x I region-specific fit, mean about 1
+    evaluation_step: np.ndarray  # first step at which the centre can evaluate it
+
+    @property
+    def n(self) -> int:
+        return len(self.benefit)
+
+
+def _local_weights(regions: RegionSet, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """Relative local innovation intensity of each region at each step (steps x R), FTZ and autonomy."""
+    steps = np.arange(1, params.time.steps + 1)[:, None]
+    age = steps - regions.ftz_step[None, :]
+    open_ = age >= 0
+    burst = 1 + params.innovations.pilot_burst * np.exp(-np.where(open_, age, 0) / params.innovations.burst_decay)
+    ftz_weight = np.where(open_, burst, 0.0)
+    autonomy_weight = ftz_weight + np.where(open_, 0.0, params.innovations.non_ftz_autonomy)
+    return ftz_weight, autonomy_weight
+
+
+def _spread(expected: float, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Poisson counts per cell with the given expected total spread in proportion to weights."""
+    total = weights.sum()
+    if expected <= 0 or total <= 0:
+        return np.zeros(weights.shape, dtype=np.int64)
+    return rng.poisson(expected * weights / total)
+
+
+def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator) -> Innovations:
+    """Draw the innovations of one run from the run's generator."""
+    spec = params.innovations
+    weights = spec.category_weights or china.category_weights()
+    categories = list(weights)
+    cat_p = np.array([weights[c] for c in categories], dtype=float)
+    if (cat_p < 0).any() or cat_p.sum() <= 0:
+        raise ValueError("innovations.category_weights: weights must be >= 0 and not all zero")
+    cat_p /= cat_p.sum()
+    mix = np.array([getattr(spec.pathway_mix, p) for p in PATHWAYS], dtype=float)
+    mix /= mix.sum()
+
+    if spec.source == "initial":
+        n = spec.n_initial
+        origin = np.full(n, -1)
+        created = np.ones(n, dtype=np.int64)
+        pathway = rng.choice(len(PATHWAYS), size=n, p=mix)
+    else:
+        ftz_w, auto_w = _local_weights(regions, params)
+        open_any = (ftz_w > 0).any(axis=1)
+        # plan-pilot: a national agenda, evenly over the steps with an open FTZ, given to one open FTZ
+        per_step = _spread(spec.expected_total * mix[0], open_any.astype(float), rng)
+        plan_cells = np.zeros_like(ftz_w, dtype=np.int64)
+        for t in np.flatnonzero(per_step):
+            open_regions = np.flatnonzero(ftz_w[t] > 0)
+            plan_cells[t] += np.bincount(rng.choice(open_regions, size=per_step[t]), minlength=regions.n)
+        cells = [plan_cells, _spread(spec.expected_total * mix[1], ftz_w, rng),
+                 _spread(spec.expected_total * mix[2], auto_w, rng)]
+        origin_l, created_l, pathway_l = [], [], []
+        for p, counts in enumerate(cells):
+            t_idx, r_idx = np.nonzero(counts)
+            reps = counts[t_idx, r_idx]
+            created_l.append(np.repeat(t_idx + 1, reps))
+            origin_l.append(np.repeat(r_idx, reps))
+            pathway_l.append(np.full(reps.sum(), p))
+        created = np.concatenate(created_l).astype(np.int64)
+        origin = np.concatenate(origin_l).astype(np.int64)
+        pathway = np.concatenate(pathway_l).astype(np.int64)
+        order = np.lexsort((pathway, origin, created))  # innovations numbered in order of creation
+        created, origin, pathway = created[order], origin[order], pathway[order]
+        n = len(created)
+
+    effects = spec.pathways
+    auth_lag = np.array([effects.authorisation_lag[p] for p in PATHWAYS])[pathway]
+    eval_lag = np.array([effects.evaluation_lag[p] for p in PATHWAYS])[pathway]
+    shift = np.array([effects.benefit_shift[p] for p in PATHWAYS])[pathway]
+    sd_factor = np.array([effects.benefit_sd_factor[p] for p in PATHWAYS])[pathway]
+    birth = created + (auth_lag if spec.source == "pilots" else 0)
+    keep = birth <= params.time.steps  # ideas whose pilot would start after the horizon are not part of the run
+    created, origin, pathway, birth = created[keep], origin[keep], pathway[keep], birth[keep]
+    eval_lag, shift, sd_factor = eval_lag[keep], shift[keep], sd_factor[keep]
+    n = len(birth)
+
+    category = rng.choice(len(categories), size=n, p=cat_p)
+    benefit = spec.benefit_mean + shift + spec.benefit_sd * sd_factor * rng.standard_normal(n)
+    risk = rng.uniform(spec.risk_min, spec.risk_max, size=n)
+    complexity = np.exp(spec.complexity_sd * rng.standard_normal(n))
+    noise = rng.standard_normal((regions.n, n))
+    fit = np.exp(spec.fit_sd * noise - spec.fit_sd**2 / 2)
+    if n and (origin >= 0).any() and spec.fit_similarity > 0:
+        log_cap = np.log(regions.base_capacity)
+        distance = np.abs(log_cap[:, None] - np.where(origin >= 0, log_cap[np.maximum(origin, 0)], log_cap.mean())[None, :])
+        fit *= np.exp(-spec.fit_similarity * np.where(origin >= 0, distance, 0.0))
+    return Innovations(category=category, categories=categories, origin=origin, pathway=pathway, birth_step=birth,
+                       benefit=benefit, risk=risk, complexity=complexity, fit=fit,
+                       evaluation_step=birth + eval_lag)

@@ -1,0 +1,111 @@
+"""Institutions of each region and what they do to adoption, implementation and failure.
+
+Every effect lives here as one named function with its equation:
+
+- ``risk_deterrent``: fear of blame (不敢改) damps voluntary adoption of risky reforms; fault tolerance lifts it.
+- ``implementation_quality``: capacity (不能改), leadership and working system coordination (改不动).
+- ``mandate_drive``: authority of the leadership model x assessment incentives x penalties.
+- ``correction_probability``: fault tolerance and feedback decide whether a failure is corrected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import RegionSet
+from .params import FEEDBACK_MODES, LEADERSHIP_MODELS, WORKING_SYSTEMS, Parameters
+
+COMMERCE_CATEGORIES = ("investment", "trade")
+
+
+@dataclass
+class RegionInstitutions:
+    """Per-region institutional settings and traits as arrays (after per-region overrides)."""
+
+    leadership: np.ndarray      # int index into LEADERSHIP_MODELS
+    working_system: np.ndarray  # int index into WORKING_SYSTEMS
+    feedback: np.ndarray        # int index into FEEDBACK_MODES
+    fault_tolerance: np.ndarray
+    assessment_weight: np.ndarray
+    reward: np.ndarray
+    penalty: np.ndarray
+    capacity: np.ndarray
+    risk_aversion: np.ndarray
+
+    def leadership_name(self, r: int) -> str:
+        return LEADERSHIP_MODELS[self.leadership[r]]
+
+    def working_system_name(self, r: int) -> str:
+        return WORKING_SYSTEMS[self.working_system[r]]
+
+    def feedback_name(self, r: int) -> str:
+        return FEEDBACK_MODES[self.feedback[r]]
+
+
+def region_institutions(params: Parameters, regions: RegionSet, rng: np.random.Generator) -> RegionInstitutions:
+    """Scenario-wide settings, then per-region overrides (unknown region names are errors)."""
+    n = regions.n
+    inst = params.institutions
+    out = RegionInstitutions(
+        leadership=np.full(n, LEADERSHIP_MODELS.index(inst.leadership)),
+        working_system=np.full(n, WORKING_SYSTEMS.index(inst.working_system)),
+        feedback=np.full(n, FEEDBACK_MODES.index(inst.feedback)),
+        fault_tolerance=np.full(n, inst.fault_tolerance),
+        assessment_weight=np.full(n, inst.incentives.assessment_weight),
+        reward=np.full(n, inst.incentives.reward),
+        penalty=np.full(n, inst.incentives.penalty),
+        capacity=regions.base_capacity.astype(float).copy(),
+        risk_aversion=params.regions.risk_aversion * np.exp(params.regions.risk_aversion_sd * rng.standard_normal(n)),
+    )
+    codes = {"leadership": LEADERSHIP_MODELS, "working_system": WORKING_SYSTEMS, "feedback": FEEDBACK_MODES}
+    for name, override in params.regions.overrides.items():
+        try:
+            r = regions.index(name)
+        except ValueError as error:
+            raise ValueError(f"regions.overrides: {error}") from None
+        for key, value in override.model_dump(exclude_none=True).items():
+            getattr(out, key)[r] = codes[key].index(value) if key in codes else value
+    return out
+
+
+def risk_deterrent(inst: RegionInstitutions, blame: np.ndarray, risk: np.ndarray, blame_weight: float) -> np.ndarray:
+    """D[r,i] = exp(-a_r (1 - FT_r) (1 + beta B_r) s_i): the damping of voluntary adoption by fear of blame."""
+    exposure = inst.risk_aversion * (1.0 - inst.fault_tolerance) * (1.0 + blame_weight * blame)
+    return np.exp(-np.multiply.outer(exposure, risk))
+
+
+def quality_factor(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
+    """q_r = cap_r^theta x coordination(leadership_r) x system_quality(working_system_r), per region."""
+    p = params.institutions
+    coordination = np.array([p.coordination[m] for m in LEADERSHIP_MODELS])[inst.leadership]
+    system = np.array([p.system_quality[w] for w in WORKING_SYSTEMS])[inst.working_system]
+    return inst.capacity ** params.regions.quality_capacity_exponent * coordination * system
+
+
+def implementation_quality(inst: RegionInstitutions, params: Parameters, regions_idx: np.ndarray,
+                           complexity: np.ndarray, category_names: np.ndarray) -> np.ndarray:
+    """Q = q_r x (1 + bonus if commerce carries investment/trade) x k_i^-psi, for (region, innovation) pairs."""
+    quality = quality_factor(inst, params)[regions_idx]
+    commerce = inst.working_system[regions_idx] == WORKING_SYSTEMS.index("commerce")
+    domain = np.isin(category_names, COMMERCE_CATEGORIES)
+    bonus = 1.0 + params.institutions.commerce_domain_bonus * (commerce & domain)
+    return quality * bonus * complexity ** -params.innovations.complexity_exponent
+
+
+def mandate_drive(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
+    """m_r = authority(leadership_r) x cap_r^theta: how hard a region pushes an item it is obliged to do."""
+    authority = np.array([params.institutions.authority[m] for m in LEADERSHIP_MODELS])[inst.leadership]
+    return authority * inst.capacity ** params.regions.quality_capacity_exponent
+
+
+def correction_probability(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
+    """c_r = FT_r x feedback_correction(feedback_r): the chance a failure is corrected rather than abandoned."""
+    factor = np.array([params.institutions.feedback_correction[f] for f in FEEDBACK_MODES])[inst.feedback]
+    return inst.fault_tolerance * factor
+
+
+def broadcast_weight(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
+    """w_r: weight with which every adopter's result reaches region r through the centre (two-way feedback)."""
+    return np.array([params.institutions.feedback_broadcast[f] for f in FEEDBACK_MODES])[inst.feedback]

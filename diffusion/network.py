@@ -1,0 +1,214 @@
+"""Build the regions and the network between them: the real provinces, synthetic graphs or an edge list.
+
+The network carries three things the model needs: who observes whom (learning), who rivals whom
+(competition) and which regional clusters a region belongs to (cross-region coordination).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from . import china
+from .params import Parameters, _did_you_mean
+from .timeline import Timeline
+
+NEVER = np.iinfo(np.int32).max  # ftz_step of a region without an FTZ
+
+
+@dataclass
+class RegionSet:
+    """Regions and their ties. Arrays are indexed by region number 0..R-1."""
+
+    names: list[str]
+    names_zh: list[str]
+    gdp_per_capita: np.ndarray          # yuan per person; NaN where unknown
+    base_capacity: np.ndarray           # capacity before overrides (median region = 1)
+    ftz_step: np.ndarray                # step at which the region's FTZ opens; NEVER if none
+    x: np.ndarray                       # drawing coordinates (longitude or layout)
+    y: np.ndarray                       # drawing coordinates (latitude or layout)
+    adjacency: sparse.csr_matrix        # symmetric, weights > 0, no self-loops
+    cluster_names: list[str] = field(default_factory=list)
+    membership: np.ndarray = None       # R x K weights: 1 full member, 0.5 partial
+    kind: str = "provinces"
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    def index(self, name: str) -> int:
+        """Number of a region by name; ValueError with a suggestion if unknown."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise ValueError(f"unknown region {name!r}{_did_you_mean(name, self.names)}; "
+                             f"regions are: {', '.join(self.names[:40])}{' ...' if self.n > 40 else ''}") from None
+
+    def graph(self) -> nx.Graph:
+        """The network as a networkx graph with region names as nodes."""
+        g = nx.Graph()
+        g.add_nodes_from(self.names)
+        coo = sparse.triu(self.adjacency, k=1).tocoo()
+        g.add_weighted_edges_from((self.names[i], self.names[j], w) for i, j, w in zip(coo.row, coo.col, coo.data))
+        return g
+
+
+def build_regions(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
+    """Regions and ties for the network named in ``params.network``."""
+    kind = params.network.kind
+    if kind == "provinces":
+        return _provinces(params, timeline)
+    if kind == "edge_list":
+        return _edge_list(params, timeline, rng)
+    return _synthetic(params, timeline, rng)
+
+
+def _capacity_from_gdp(gdp_per_capita: np.ndarray, elasticity: float) -> np.ndarray:
+    return (gdp_per_capita / np.median(gdp_per_capita)) ** elasticity
+
+
+def _symmetric(n: int, rows, cols, weights=None) -> sparse.csr_matrix:
+    rows, cols = np.asarray(rows, dtype=int), np.asarray(cols, dtype=int)
+    weights = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype=float)
+    m = sparse.coo_matrix((np.r_[weights, weights], (np.r_[rows, cols], np.r_[cols, rows])), shape=(n, n)).tocsr()
+    m.sum_duplicates()
+    m.setdiag(0)
+    m.eliminate_zeros()
+    return m
+
+
+def _provinces(params: Parameters, timeline: Timeline) -> RegionSet:
+    prov = china.provinces()
+    names = prov["name_en"].tolist()
+    index = {name: i for i, name in enumerate(names)}
+    adj = china.load("adjacency")
+    if not params.network.sea_links:
+        adj = adj[adj["type"] != "sea"]
+    matrix = _symmetric(len(names), adj["a"].map(index), adj["b"].map(index))
+    matrix.data[:] = 1.0
+    ftz_step = np.full(len(names), NEVER, dtype=np.int64)
+    for row in china.ftz().itertuples():
+        ftz_step[index[row.province]] = max(1, timeline.step_of(row.launched))
+    clusters = china.load("clusters")
+    cluster_names = sorted(clusters["cluster"].unique())
+    membership = np.zeros((len(names), len(cluster_names)))
+    for row in clusters.itertuples():
+        membership[index[row.province], cluster_names.index(row.cluster)] = 1.0 if row.coverage == "full" else 0.5
+    gdp = prov["gdp_per_capita"].to_numpy(float)
+    return RegionSet(names=names, names_zh=prov["name_zh"].tolist(), gdp_per_capita=gdp,
+                     base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity), ftz_step=ftz_step,
+                     x=prov["lon"].to_numpy(float), y=prov["lat"].to_numpy(float), adjacency=matrix,
+                     cluster_names=cluster_names, membership=membership, kind="provinces")
+
+
+def _historical_ftz_steps(n_ftz: int, timeline: Timeline) -> np.ndarray:
+    """Opening steps for n FTZs spread over the 7 real waves in their real proportions."""
+    launches = sorted(china.ftz()["launched"])
+    positions = np.linspace(0, len(launches) - 1, n_ftz) if n_ftz > 1 else np.zeros(n_ftz)
+    return np.array([max(1, timeline.step_of(launches[int(round(p))])) for p in positions], dtype=np.int64)
+
+
+def _assign_ftz(capacity: np.ndarray, share: float, timeline: Timeline, rng: np.random.Generator) -> np.ndarray:
+    n = len(capacity)
+    n_ftz = int(round(share * n))
+    ftz_step = np.full(n, NEVER, dtype=np.int64)
+    if n_ftz == 0:
+        return ftz_step
+    # richer regions get FTZs earlier, as in the real waves (Shanghai first, Xinjiang last)
+    chosen = rng.choice(n, size=n_ftz, replace=False, p=capacity / capacity.sum())
+    order = chosen[np.argsort(-capacity[chosen], kind="stable")]
+    ftz_step[order] = _historical_ftz_steps(n_ftz, timeline)
+    return ftz_step
+
+
+def _synthetic(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
+    net = params.network
+    n = net.n_regions
+    seed = int(rng.integers(2**31 - 1))  # networkx takes an int seed; drawn from the run's generator
+    k = max(1, min(n - 1, int(round(net.mean_degree))))
+    if net.kind == "small_world":
+        g = nx.connected_watts_strogatz_graph(n, max(2, k), net.rewiring, seed=seed) if n > 2 else nx.complete_graph(n)
+    elif net.kind == "scale_free":
+        g = nx.barabasi_albert_graph(n, max(1, min(n - 1, int(round(net.mean_degree / 2)))), seed=seed)
+    elif net.kind == "random":
+        g = nx.gnp_random_graph(n, min(1.0, net.mean_degree / max(1, n - 1)), seed=seed)
+    else:  # complete: built directly, networkx is slow for dense graphs
+        g = None
+    edges = np.column_stack(np.triu_indices(n, 1)) if g is None else np.array(g.edges(), dtype=int).reshape(-1, 2)
+    matrix = _symmetric(n, edges[:, 0], edges[:, 1])
+    matrix.data[:] = 1.0
+    capacity = np.exp(params.regions.capacity_sd * rng.standard_normal(n))
+    width = len(str(n))
+    names = [f"R{i:0{width}d}" for i in range(n)]
+    angle = 2 * np.pi * np.arange(n) / n
+    return RegionSet(names=names, names_zh=[f"区域{i}" for i in range(n)], gdp_per_capita=np.full(n, np.nan),
+                     base_capacity=capacity, ftz_step=_assign_ftz(capacity, net.ftz_share, timeline, rng),
+                     x=np.cos(angle), y=np.sin(angle), adjacency=matrix, cluster_names=[],
+                     membership=np.zeros((n, 0)), kind=net.kind)
+
+
+def read_edge_list(path: str | Path) -> pd.DataFrame:
+    """Read and check a user edge list (source,target[,weight]); ValueError naming the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"network.edge_list: file {str(path)!r} does not exist; give the path of a CSV "
+                         f"with columns source,target[,weight]")
+    try:
+        table = pd.read_csv(path, dtype={"source": str, "target": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a readable CSV edge list ({error}); expected columns source,target[,weight]") from None
+    missing = [c for c in ("source", "target") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(map(str, table.columns))}); "
+                         f"expected columns source,target[,weight]")
+    if table.empty:
+        raise ValueError(f"{path}: the edge list has no rows; add at least one edge source,target")
+    blank = table[["source", "target"]].isna().any(axis=1)
+    if blank.any():
+        raise ValueError(f"{path}: line {int(np.flatnonzero(blank)[0]) + 2} has an empty source or target")
+    if "weight" in table.columns:
+        weight = pd.to_numeric(table["weight"], errors="coerce")
+        bad = weight.isna() | (weight <= 0)
+        if bad.any():
+            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise ValueError(f"{path}: line {line}: weight {table['weight'].iloc[line - 2]!r} is not a positive number")
+        table["weight"] = weight
+    else:
+        table["weight"] = 1.0
+    loops = table["source"] == table["target"]
+    if loops.any():
+        line = int(np.flatnonzero(loops.to_numpy())[0]) + 2
+        raise ValueError(f"{path}: line {line}: self-loop {table['source'].iloc[line - 2]!r}; remove it")
+    return table
+
+
+def _edge_list(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
+    table = read_edge_list(params.network.edge_list)
+    pair = pd.DataFrame(np.sort(table[["source", "target"]].to_numpy(str), axis=1), index=table.index)
+    table = table[~pair.duplicated()]  # A,B and B,A name one tie
+    names = list(dict.fromkeys(list(table["source"]) + list(table["target"])))
+    index = {name: i for i, name in enumerate(names)}
+    n = len(names)
+    matrix = _symmetric(n, table["source"].map(index), table["target"].map(index), table["weight"])
+    prov = china.provinces().set_index("name_en")
+    if set(names) <= set(prov.index):  # an edge list over real provinces keeps their data
+        gdp = prov.loc[names, "gdp_per_capita"].to_numpy(float)
+        capacity = _capacity_from_gdp(gdp, params.regions.capacity_elasticity)
+        ftz_table = china.ftz().set_index("province")
+        ftz_step = np.array([max(1, timeline.step_of(ftz_table.loc[r, "launched"])) if r in ftz_table.index else NEVER
+                             for r in names], dtype=np.int64)
+        x, y = prov.loc[names, "lon"].to_numpy(float), prov.loc[names, "lat"].to_numpy(float)
+        names_zh = prov.loc[names, "name_zh"].tolist()
+    else:
+        gdp = np.full(n, np.nan)
+        capacity = np.exp(params.regions.capacity_sd * rng.standard_normal(n))
+        ftz_step = _assign_ftz(capacity, params.network.ftz_share, timeline, rng)
+        angle = 2 * np.pi * np.arange(n) / n
+        x, y, names_zh = np.cos(angle), np.sin(angle), list(names)
+    return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp, base_capacity=capacity, ftz_step=ftz_step,
+                     x=x, y=y, adjacency=matrix, cluster_names=[], membership=np.zeros((n, 0)), kind="edge_list")

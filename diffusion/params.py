@@ -1,0 +1,552 @@
+"""The one parameter schema: every name, default, unit, allowed range and the reason for its default.
+
+Code, docs (``docs/parameters.md`` is generated from here) and scenario files read this module; nothing
+else repeats a default. Each field carries ``unit``, ``why`` (where the default comes from) in its JSON
+schema extras, so the documentation can say them.
+
+Build parameters with :func:`make_parameters` (or ``Parameters.model_validate``) to get a user-facing
+``ValueError`` that names the field path, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+LEADERSHIP_MODELS = ("reform_office", "leading_group", "joint_conference", "none")
+WORKING_SYSTEMS = ("commerce", "ftz_office", "government")
+FEEDBACK_MODES = ("none", "one_way", "two_way")
+PATHWAYS = ("plan_pilot", "request_authorise", "autonomy_absorption")
+NETWORK_KINDS = ("provinces", "small_world", "scale_free", "random", "complete", "edge_list")
+CHANNELS = ("spontaneous", "learning", "competition", "mandate")
+
+Leadership = Literal["reform_office", "leading_group", "joint_conference", "none"]
+WorkingSystem = Literal["commerce", "ftz_office", "government"]
+Feedback = Literal["none", "one_way", "two_way"]
+
+
+def P(default: Any, *, unit: str, why: str, description: str, **constraints: Any) -> Any:
+    """Declare one parameter: its default, unit, the reason for the default and its allowed range."""
+    return Field(default, description=description, json_schema_extra={"unit": unit, "why": why}, **constraints)
+
+
+class Section(BaseModel):
+    """Base of every schema section: unknown names are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+# --------------------------------------------------------------------------------------------- time
+class TimeParams(Section):
+    """Calendar: a step is one period (a quarter by default) starting at ``start``."""
+
+    start: date = P(date(2013, 7, 1), unit="date", description="First day of the first period (step 1).",
+                    why="2013Q3: the Shanghai FTZ, the first pilot, opened on 2013-09-29 (data/ftz.csv).")
+    period_months: Literal[1, 3, 6, 12] = P(3, unit="months", description="Length of one step.",
+                                             why="A quarter: the reporting cycle of replication ledgers (seed 000).")
+    steps: int = P(48, unit="steps", ge=1, le=2000, description="Number of steps to run.",
+                   why="48 quarters = 2013Q3 to 2025Q2, covering all 7 State Council batches (data/batches.csv).")
+
+    @field_validator("start")
+    @classmethod
+    def _first_of_month(cls, value: date) -> date:
+        if value.day != 1:
+            raise ValueError(f"start must be the first day of a month (got {value.isoformat()}); "
+                             f"use {value.replace(day=1).isoformat()}")
+        return value
+
+
+# ------------------------------------------------------------------------------------------ network
+class NetworkParams(Section):
+    """Which regions exist and who observes and competes with whom."""
+
+    kind: Literal["provinces", "small_world", "scale_free", "random", "complete", "edge_list"] = P(
+        "provinces", unit="-", description="Network of regions: the real provinces or a synthetic/user graph.",
+        why="The embedded default: 31 mainland provinces, 68 land borders + Guangdong-Hainan sea link.")
+    n_regions: int = P(31, unit="regions", ge=2, le=100_000,
+                       description="Number of regions of a synthetic network (ignored for provinces/edge_list).",
+                       why="Same size as the provincial default so results are comparable.")
+    mean_degree: float = P(4.5, unit="ties", gt=0, le=1000,
+                           description="Mean number of ties per region in small_world/scale_free/random graphs.",
+                           why="4.45 = 2 x 69 / 31, the mean degree of the provincial adjacency graph.")
+    rewiring: float = P(0.1, unit="probability", ge=0, le=1,
+                        description="Watts-Strogatz rewiring probability (small_world only).",
+                        why="Standard small-world regime (Watts & Strogatz 1998).")
+    edge_list: str | None = P(None, unit="path",
+                              description="CSV file with columns source,target[,weight] (edge_list only).",
+                              why="No default: user-supplied networks are optional.")
+    sea_links: bool = P(True, unit="-", description="Include the Guangdong-Hainan sea link (provinces only).",
+                        why="Without it Hainan is isolated (data/adjacency.csv README).")
+    ftz_share: float = P(22 / 31, unit="share", ge=0, le=1,
+                         description="Share of synthetic regions that become FTZs, in the 7 historical waves.",
+                         why="22 of 31 provinces host an FTZ by 2023 (data/ftz.csv).")
+
+    @model_validator(mode="after")
+    def _edge_list_needs_file(self) -> NetworkParams:
+        if self.kind == "edge_list" and not self.edge_list:
+            raise ValueError("kind 'edge_list' needs network.edge_list: the path of a CSV with columns source,target")
+        return self
+
+
+# ------------------------------------------------------------------------------------ innovations
+class PathwayMix(Section):
+    """Shares of the innovation supply that follow each of the three pilot-to-promotion paths."""
+
+    plan_pilot: float = P(0.6, unit="share", ge=0, le=1, description="Centre sets the question and picks the pilot.",
+                          why="Most State Council batch items came from centrally assigned pilot tasks (seed 000, "
+                              "Zhang et al. 2023); an assumption, varied in scenarios/pathway-*.yaml.")
+    request_authorise: float = P(0.25, unit="share", ge=0, le=1,
+                                 description="A locality asks, the centre authorises after a lag.",
+                                 why="Assumption; varied in scenarios.")
+    autonomy_absorption: float = P(0.15, unit="share", ge=0, le=1,
+                                   description="Localities innovate on their own; the centre absorbs what works.",
+                                   why="Assumption; varied in scenarios.")
+
+    @model_validator(mode="after")
+    def _positive_total(self) -> PathwayMix:
+        if self.plan_pilot + self.request_authorise + self.autonomy_absorption <= 0:
+            raise ValueError("at least one pathway share must be positive")
+        return self
+
+
+class PathwayEffects(Section):
+    """How each pathway shapes an innovation: screening of its benefit, authorisation and evaluation lags."""
+
+    benefit_shift: dict[str, float] = P(
+        {"plan_pilot": 0.15, "request_authorise": 0.05, "autonomy_absorption": -0.1}, unit="benefit units",
+        description="Added to the mean true benefit of innovations on each pathway.",
+        why="Central screening selects better pilots; unscreened local experiments vary more (seed 000). Assumed.")
+    benefit_sd_factor: dict[str, float] = P(
+        {"plan_pilot": 0.8, "request_authorise": 1.0, "autonomy_absorption": 1.3}, unit="factor",
+        description="Multiplies the spread of true benefit on each pathway.", why="As above. Assumed.")
+    authorisation_lag: dict[str, int] = P(
+        {"plan_pilot": 0, "request_authorise": 2, "autonomy_absorption": 0}, unit="steps",
+        description="Steps between an idea and the start of its pilot.",
+        why="Request-authorise waits for the centre's approval (seed 000). Two quarters assumed.")
+    evaluation_lag: dict[str, int] = P(
+        {"plan_pilot": 1, "request_authorise": 3, "autonomy_absorption": 5}, unit="steps",
+        description="Steps of piloting before the centre can evaluate an innovation for a batch.",
+        why="Centre-planned pilots are followed closely (the first batch, Dec 2014, came 5 quarters after Shanghai opened); absorbed ones must first prove themselves. Assumed.")
+
+    @field_validator("benefit_shift")
+    @classmethod
+    def _shift_keys(cls, value: dict) -> dict:
+        return _check_table(value, PATHWAYS, non_negative=False)
+
+    @field_validator("benefit_sd_factor", "authorisation_lag", "evaluation_lag")
+    @classmethod
+    def _pathway_keys(cls, value: dict) -> dict:
+        return _check_table(value, PATHWAYS)
+
+
+class InnovationParams(Section):
+    """Where innovations come from and what they are like."""
+
+    source: Literal["pilots", "initial"] = P(
+        "pilots", unit="-", description="'pilots': FTZs pilot innovations once open; 'initial': n_initial "
+        "innovations exist at step 1 with no origin (for Bass-type experiments and teaching).",
+        why="The historical process: innovations are born in FTZ pilots.")
+    expected_total: float = P(349, unit="innovations", ge=0, le=100_000,
+                              description="Expected number of innovations piloted over the run (source=pilots).",
+                              why="349 FTZ achievements replicated nationally by January 2024 (data/categories_349.csv, seed 000 Table 1).")
+    n_initial: int = P(100, unit="innovations", ge=1, le=100_000,
+                       description="Number of innovations present from step 1 (source=initial).",
+                       why="Enough for stable averages in teaching runs.")
+    pilot_burst: float = P(3.0, unit="factor", ge=0, le=100,
+                           description="Extra local piloting of a newly opened FTZ: rate x (1 + burst x exp(-age/burst_decay)).",
+                           why="New FTZs produce most of their achievements in their first years (e.g. 17 of batch 4's 30 items came from the 2017 wave, data/batches.csv).")
+    burst_decay: float = P(4.0, unit="steps", gt=0, le=1000, description="Decay time of the opening burst.",
+                           why="About a year, consistent with the 2017 wave feeding the 2018 batch.")
+    non_ftz_autonomy: float = P(0.1, unit="factor", ge=0, le=10,
+                                description="Autonomous innovation rate of a non-FTZ region relative to an FTZ.",
+                                why="Provinces also innovate and replicate horizontally (about 1,400 within-province replications by 2021, data/replication_totals.csv); assumed small.")
+    pathway_mix: PathwayMix = Field(default_factory=PathwayMix, description="Shares of the three pathways.")
+    pathways: PathwayEffects = Field(default_factory=PathwayEffects, description="Effects of each pathway.")
+    benefit_mean: float = P(0.5, unit="benefit units", ge=-10, le=10,
+                            description="Mean true benefit of an innovation (outcome units; 0 = no gain).",
+                            why="Scale-setting assumption: most piloted reforms help, some do not.")
+    benefit_sd: float = P(0.45, unit="benefit units", ge=0, le=10, description="Spread of true benefits.",
+                          why="About 13% of innovations have negative true benefit under the default mix; assumed.")
+    risk_min: float = P(0.1, unit="outcome sd", ge=0, le=10, description="Lowest risk (sd of an adoption's outcome).",
+                        why="Assumption; risk is the noise of the outcome an adopter gets.")
+    risk_max: float = P(1.0, unit="outcome sd", ge=0, le=10, description="Highest risk.",
+                        why="At the top, failure (outcome < 0) is about 30% likely for an average reform.")
+    complexity_sd: float = P(0.5, unit="log units", ge=0, le=5,
+                             description="Spread of implementation complexity, lognormal with median 1.",
+                             why="Assumption; binding items range from a form change to a new customs regime.")
+    complexity_exponent: float = P(0.5, unit="-", ge=0, le=5,
+                                   description="Implementation quality and mandate compliance fall as complexity ** -exponent.",
+                                   why="Assumed: complex reforms take longer and go wrong more often (改不动).")
+    fit_sd: float = P(0.3, unit="log units", ge=0, le=5,
+                      description="Spread of region-specific fit (lognormal with mean 1).",
+                      why="Assumption: a reform suits some regions better than others (brief section 2).")
+    fit_similarity: float = P(0.5, unit="1/log units", ge=0, le=10,
+                              description="Loss of fit with economic distance from the origin: fit x exp(-s |log cap_r - log cap_origin|).",
+                              why="Reforms made for a rich coastal FTZ fit similar regions best (seed 003); assumed.")
+    category_weights: dict[str, float] | None = P(
+        None, unit="items", description="Relative frequency of each category; default: data/categories_349.csv.",
+        why="Real proportions of the 349 replicated achievements (seed 000 Table 1).")
+
+
+# ----------------------------------------------------------------------------------------- channels
+class SpontaneousChannel(Section):
+    """Adoption with no outside cause: a region's own discovery (the Bass model's innovation term p)."""
+
+    enabled: bool = P(True, unit="-", description="Switch the channel on or off.", why="On: background adoption exists.")
+    rate: float = P(0.003, unit="1/step", ge=0, le=50, description="Hazard of spontaneous adoption per step.",
+                    why="Small: unprompted adoption of another FTZ's reform is rare; assumed.")
+
+
+class LearningChannel(Section):
+    """Adoption because others' results show an innovation works."""
+
+    enabled: bool = P(True, unit="-", description="Switch the channel on or off.", why="On: learning is one of the three channels (brief).")
+    weight: float = P(0.25, unit="1/step", ge=0, le=50, description="Largest learning hazard per step.",
+                      why="Assumed; with it voluntary diffusion of good reforms takes several years, as observed.")
+    sensitivity: float = P(4.0, unit="1/benefit units", ge=0, le=100,
+                           description="Steepness of the logistic response to expected net value.",
+                           why="Assumption: a net value of 0.5 gives 88% of the maximum hazard.")
+    prior_mean: float = P(0.2, unit="benefit units", ge=-10, le=10,
+                          description="What a region believes an unseen innovation is worth.",
+                          why="Cautious prior, below the mean true benefit: officials are sceptical of unproven reforms.")
+    prior_sd: float = P(0.5, unit="benefit units", gt=0, le=10, description="Uncertainty of that prior belief.",
+                        why="Comparable to the spread of true benefits.")
+    fit_noise: float = P(0.4, unit="outcome sd", ge=0, le=10,
+                         description="Extra noise in another region's outcome as evidence for one's own (differences in fit and quality).",
+                         why="Matches the spread of fit x quality across regions.")
+    cost: float = P(0.2, unit="benefit units", ge=0, le=10,
+                    description="Implementation cost of an innovation of complexity 1 in a region of capacity 1.",
+                    why="Assumed; cost scales with complexity / capacity.")
+
+
+class CompetitionChannel(Section):
+    """Adoption because rivals and neighbours adopted (imitation; the Bass model's q)."""
+
+    enabled: bool = P(True, unit="-", description="Switch the channel on or off.", why="On: competition is one of the three channels (brief).")
+    weight: float = P(0.08, unit="1/step", ge=0, le=50,
+                      description="Hazard when every rival has adopted (scales with the share that did).",
+                      why="Assumed; competition is weaker than mandate in China (seed 000).")
+    similarity_scale: float = P(1.0, unit="log units", ge=0, le=100,
+                                description="Rivals are economically similar: tie weight exp(-|log cap_r - log cap_j| / scale); 0 = all ties equal.",
+                                why="Regions compete for investors with regions like them (Shipan & Volden 2008).")
+    include_ftz_peers: bool = P(True, unit="-", description="FTZ regions also compete with all other FTZs, not only neighbours.",
+                                why="FTZs are ranked against each other nationally (seed 000: annual ranking).")
+
+
+class MandateChannel(Section):
+    """Adoption because the centre ordered replication (binding batches) or recommended it (best practices)."""
+
+    enabled: bool = P(True, unit="-", description="Switch the channel (and the centre's batches) on or off.",
+                      why="On: the State Council issued 7 binding batches 2014-2023 (data/batches.csv).")
+    weight: float = P(0.6, unit="1/step", ge=0, le=50,
+                      description="Hazard of complying with a binding item for a region of capacity 1 with a leading group.",
+                      why="Most mandated items are reported done within about a year; assumed.")
+    schedule: Literal["historical", "periodic"] = P(
+        "historical", unit="-", description="'historical': batches at the real dates and sizes, then every "
+        "interval steps; 'periodic': every interval steps from the first batch.",
+        why="Reproduces the 7 real batches (data/batches.csv) and best-practice lists (data/best_practices.csv).")
+    interval: int = P(4, unit="steps", ge=1, le=1000, description="Steps between batches after the historical ones (or always, if periodic).",
+                      why="Yearly, the usual rhythm of batches.")
+    first_batch_step: int = P(6, unit="step", ge=1, le=100_000, description="Step of the first batch when periodic.",
+                              why="2014Q4, the first real batch.")
+    batch_size: int = P(24, unit="items", ge=0, le=100_000, description="Largest batch when periodic or after the historical batches.",
+                        why="167 items / 7 batches = 23.9 (data/batches.csv).")
+    best_practice_size: int = P(14, unit="items", ge=0, le=100_000,
+                                description="Largest best-practice list when periodic or after the historical lists.",
+                                why="84 cases / 5 batches + 29 (data/best_practices.csv), rounded.")
+    best_practices: bool = P(True, unit="-", description="Issue non-binding best-practice lists.",
+                             why="MOFCOM issued 5 lists (84 cases) by 2024 (seed 000).")
+    deadline: int = P(4, unit="steps", ge=1, le=1000, description="Steps a region has to complete a binding item.",
+                      why="Batches ask for replication within the year; assumed.")
+    escalation: float = P(0.5, unit="factor per deadline", ge=0, le=100,
+                          description="Extra pressure per deadline length overdue.",
+                          why="Supervision intensifies for overdue items (inspections, seed 000); assumed.")
+    threshold: float = P(0.15, unit="benefit units", ge=-10, le=10,
+                         description="The centre replicates an innovation only if its estimated benefit exceeds this.",
+                         why="Only achievements judged effective are promoted; assumed.")
+    publication_weight: float = P(0.5, unit="weight", ge=0, le=10,
+                                  description="Weight with which the evidence behind a published item (binding or best practice) reaches every region.",
+                                  why="Batches and case lists describe each item's results to all provinces (seed 000); assumed half as convincing as seeing it first-hand.")
+
+
+class ChannelParams(Section):
+    """The adoption channels; each is switchable and weighted."""
+
+    spontaneous: SpontaneousChannel = Field(default_factory=SpontaneousChannel)
+    learning: LearningChannel = Field(default_factory=LearningChannel)
+    competition: CompetitionChannel = Field(default_factory=CompetitionChannel)
+    mandate: MandateChannel = Field(default_factory=MandateChannel)
+
+
+# ------------------------------------------------------------------------------------- institutions
+class IncentiveParams(Section):
+    """Assessment, rewards and penalties for replication work."""
+
+    assessment_weight: float = P(1.0, unit="factor", ge=0, le=10,
+                                 description="Weight of binding items in annual performance assessment (multiplies mandate pressure).",
+                                 why="Binding State Council items are assessed strongly (seed 000).")
+    nonbinding_assessment: float = P(0.3, unit="factor", ge=0, le=10,
+                                     description="Weight of non-binding items (best practices) in assessment.",
+                                     why="Classified assessment: non-binding items count weakly (seed 000).")
+    reward: float = P(0.0, unit="factor", ge=0, le=10,
+                      description="Reward for contributors: raises voluntary adoption hazards by this share.",
+                      why="Off in the historical default: rewards were rare (seed 000).")
+    penalty: float = P(0.0, unit="factor", ge=0, le=10,
+                       description="Reverse constraint: extra mandate pressure on regions below the completion threshold.",
+                       why="Off by default; seed 001 describes point deductions below 80% completion.")
+    penalty_threshold: float = P(0.8, unit="share", ge=0, le=1,
+                                 description="Completion share of due binding items below which the penalty applies.",
+                                 why="80% (seed 001).")
+
+
+class InstitutionParams(Section):
+    """The institutional design of replication work (scenario-wide; per-region overrides in ``regions``)."""
+
+    leadership: Leadership = P("leading_group", unit="-",
+                               description="Who leads replication work: reform_office, leading_group, joint_conference or none.",
+                               why="The leading group is the most common model (seed 000).")
+    working_system: WorkingSystem = P("commerce", unit="-",
+                                      description="Who carries the work: commerce department, FTZ office or the government directly.",
+                                      why="Most provinces task the commerce department (seed 000).")
+    fault_tolerance: float = P(0.3, unit="0-1", ge=0, le=1,
+                               description="Protection of officials whose reform fails in good faith (容错纠错).",
+                               why="Written into 18 FTZ regulations but rarely operational (seed 000); set low-medium.")
+    feedback: Feedback = P("one_way", unit="-",
+                           description="Feedback and evaluation: none, one_way (reporting up) or two_way (guidance back down).",
+                           why="Reporting ledgers exist; two-way feedback is not yet sound (seed 000).")
+    incentives: IncentiveParams = Field(default_factory=IncentiveParams)
+    authority: dict[str, float] = P(
+        {"reform_office": 1.4, "leading_group": 1.2, "joint_conference": 0.8, "none": 0.5}, unit="factor",
+        description="Multiplier of mandate compliance by leadership model.",
+        why="Ordering from seed 000: party reform office > leading group (governor-led) > joint conference > none. Magnitudes assumed.")
+    coordination: dict[str, float] = P(
+        {"reform_office": 1.2, "leading_group": 1.05, "joint_conference": 0.9, "none": 0.75}, unit="factor",
+        description="Multiplier of implementation quality by leadership model (how well departments cooperate).",
+        why="Same ordering (seed 000, 条块 coordination). Magnitudes assumed.")
+    system_quality: dict[str, float] = P(
+        {"commerce": 1.0, "ftz_office": 1.05, "government": 1.1}, unit="factor",
+        description="Multiplier of implementation quality by working system.",
+        why="Direct government responsibility coordinates most departments (seed 000). Magnitudes assumed.")
+    commerce_domain_bonus: float = P(0.1, unit="factor", ge=0, le=10,
+                                     description="Extra quality when the commerce department carries investment or trade items.",
+                                     why="Commerce departments' business matches investment/trade items (seed 000).")
+    feedback_correction: dict[str, float] = P(
+        {"none": 0.5, "one_way": 0.75, "two_way": 1.0}, unit="factor",
+        description="Share of fault-tolerant corrections that succeed, by feedback mode.",
+        why="Problems must travel up and guidance down for a failure to be fixed (seed 000).")
+    feedback_broadcast: dict[str, float] = P(
+        {"none": 0.0, "one_way": 0.0, "two_way": 0.3}, unit="weight",
+        description="Weight with which all adopters' results reach every region through the centre's feedback.",
+        why="Only two-way feedback brings results back down (seed 000).")
+
+    @field_validator("authority", "coordination")
+    @classmethod
+    def _leadership_keys(cls, value: dict) -> dict:
+        return _check_table(value, LEADERSHIP_MODELS)
+
+    @field_validator("system_quality")
+    @classmethod
+    def _system_keys(cls, value: dict) -> dict:
+        return _check_table(value, WORKING_SYSTEMS)
+
+    @field_validator("feedback_correction", "feedback_broadcast")
+    @classmethod
+    def _feedback_keys(cls, value: dict) -> dict:
+        return _check_table(value, FEEDBACK_MODES)
+
+
+class CoordinationParams(Section):
+    """Cross-region coordination within regional clusters (data/clusters.csv)."""
+
+    clusters: list[str] = P([], unit="-", description="Clusters where coordination applies (names from data/clusters.csv).",
+                            why="None in the historical default.")
+    mutual_recognition: float = P(0.0, unit="0-1", ge=0, le=1,
+                                  description="Cost cut when cluster partners already adopted; also strengthens rivalry within the cluster.",
+                                  why="Off by default; seeds 001/003 recommend it.")
+    shared_data: float = P(0.0, unit="0-1", ge=0, le=1,
+                           description="Weight with which cluster partners' results are seen as if they were neighbours.",
+                           why="Off by default; seed 001 (data silos).")
+    rotating_lead: float = P(0.0, unit="0-1", ge=0, le=1,
+                             description="Pull of the cluster's current lead (rotating yearly) on members that have not adopted what it adopted.",
+                             why="Off by default; seed 001 (轮值主导).")
+    lead_term: int = P(4, unit="steps", ge=1, le=1000, description="Steps each member leads before the lead rotates.",
+                       why="Yearly rotation (seed 001).")
+
+
+# ----------------------------------------------------------------------------------------- regions
+class RegionOverride(Section):
+    """Institutions or traits of one region that differ from the scenario-wide setting."""
+
+    leadership: Leadership | None = None
+    working_system: WorkingSystem | None = None
+    fault_tolerance: float | None = Field(None, ge=0, le=1)
+    feedback: Feedback | None = None
+    assessment_weight: float | None = Field(None, ge=0, le=10)
+    reward: float | None = Field(None, ge=0, le=10)
+    penalty: float | None = Field(None, ge=0, le=10)
+    capacity: float | None = Field(None, gt=0, le=100)
+    risk_aversion: float | None = Field(None, ge=0, le=100)
+
+
+class RegionParams(Section):
+    """Traits of local governments."""
+
+    capacity_elasticity: float = P(0.5, unit="-", ge=0, le=5,
+                                   description="Capacity = (GDP per capita / median) ** elasticity.",
+                                   why="Capacity to reform grows with resources, less than proportionally (不能改, brief); assumed.")
+    capacity_sd: float = P(0.3, unit="log units", ge=0, le=5,
+                           description="Spread of capacity in synthetic networks (lognormal, median 1).",
+                           why="Close to the spread of the provincial capacities.")
+    risk_aversion: float = P(2.0, unit="1/outcome sd", ge=0, le=100,
+                             description="How strongly officials avoid risky reforms without protection.",
+                             why="不敢改: fear of blame deters risky reforms (seed 000); magnitude assumed.")
+    risk_aversion_sd: float = P(0.0, unit="log units", ge=0, le=5,
+                                description="Spread of risk aversion across regions (lognormal).",
+                                why="Homogeneous by default, so differences come from institutions.")
+    quality_capacity_exponent: float = P(0.5, unit="-", ge=0, le=5,
+                                         description="Implementation quality grows as capacity ** exponent.",
+                                         why="Assumed.")
+    overrides: dict[str, RegionOverride] = P({}, unit="-",
+                                             description="Per-region institutions or traits, keyed by region name.",
+                                             why="None: the default applies one design everywhere.")
+
+
+# ------------------------------------------------------------------------------------------ failure
+class FailureParams(Section):
+    """When an adoption fails, and what follows."""
+
+    enabled: bool = P(True, unit="-", description="Whether adoptions can fail at all.",
+                      why="On: reforms do fail (seed 000, fault tolerance); off for pure diffusion checks such as Bass.")
+    threshold: float = P(0.0, unit="benefit units", ge=-10, le=10,
+                         description="An adoption fails when its outcome (benefit x fit x quality + noise) is below this.",
+                         why="A reform that makes things worse than before has failed.")
+    blame_decay: float = P(0.8, unit="per step", ge=0, le=1,
+                           description="Share of accumulated blame left after a step.",
+                           why="Blame fades over a couple of years; assumed.")
+    blame_weight: float = P(1.0, unit="factor", ge=0, le=100,
+                            description="How much accumulated blame raises the deterrent of risk.",
+                            why="Assumed.")
+
+
+class OutputParams(Section):
+    """How outputs are summarised."""
+
+    national_share: float = P(0.9, unit="share", ge=0, le=1,
+                              description="An innovation counts as national once this share of regions has adopted it.",
+                              why="90% coverage, the upper coverage mark used throughout.")
+
+
+class Parameters(Section):
+    """Every parameter of one model run."""
+
+    time: TimeParams = Field(default_factory=TimeParams)
+    network: NetworkParams = Field(default_factory=NetworkParams)
+    innovations: InnovationParams = Field(default_factory=InnovationParams)
+    channels: ChannelParams = Field(default_factory=ChannelParams)
+    institutions: InstitutionParams = Field(default_factory=InstitutionParams)
+    coordination: CoordinationParams = Field(default_factory=CoordinationParams)
+    regions: RegionParams = Field(default_factory=RegionParams)
+    failure: FailureParams = Field(default_factory=FailureParams)
+    output: OutputParams = Field(default_factory=OutputParams)
+
+    @model_validator(mode="after")
+    def _risk_range(self) -> Parameters:
+        if self.innovations.risk_min > self.innovations.risk_max:
+            raise ValueError(f"innovations.risk_min ({self.innovations.risk_min}) must not exceed "
+                             f"innovations.risk_max ({self.innovations.risk_max})")
+        return self
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_table(value: dict, keys: tuple[str, ...], non_negative: bool = True) -> dict:
+    unknown = [k for k in value if k not in keys]
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}{_did_you_mean(unknown[0], keys)}; allowed: {', '.join(keys)}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise ValueError(f"missing key(s) {', '.join(missing)}: give a value for each of {', '.join(keys)}")
+    negative = [k for k, v in value.items() if v < 0]
+    if non_negative and negative:
+        raise ValueError(f"value for {negative[0]!r} must be >= 0 (got {value[negative[0]]})")
+    return value
+
+
+def _field_names(model: type[BaseModel], path: tuple) -> list[str]:
+    """Names allowed at a location in the schema, for 'did you mean' hints."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int) or current is None:
+            return []
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        if current is None and annotation is not None:
+            args = getattr(annotation, "__args__", ())
+            current = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return list(getattr(current, "model_fields", {}) or [])
+
+
+def describe_errors(error: ValidationError, root: type[BaseModel] = None, prefix: str = "") -> list[str]:
+    """Turn a pydantic error into sentences: field path, value given, what is allowed."""
+    root = root or Parameters
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"])
+        where = f"{prefix}{path}" if path else (prefix.rstrip(".") or "parameters")
+        given = item.get("input")
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            parent = item["loc"][:-1]
+            names = _field_names(root, parent)
+            hint = _did_you_mean(item["loc"][-1], names)
+            allowed = f"; allowed here: {', '.join(names)}" if names else ""
+            lines.append(f"{where}: unknown name{hint}{allowed}")
+            continue
+        message = item["msg"].removeprefix("Value error, ")
+        shown = repr(given) if not isinstance(given, dict) else "a mapping"
+        if kind == "literal_error":
+            choice = str(item.get("ctx", {}).get("expected", ""))
+            options = [c.strip().strip("'") for c in choice.replace(" or ", ",").split(",") if c.strip()]
+            message = f"expected one of {choice}{_did_you_mean(given, options)}"
+        lines.append(f"{where}: {message} (given: {shown})")
+    return lines
+
+
+def make_parameters(data: dict | None = None, **sections: Any) -> Parameters:
+    """Validate a nested mapping into Parameters; raise ValueError with one sentence per problem."""
+    merged = dict(data or {})
+    merged.update(sections)
+    try:
+        return Parameters.model_validate(merged)
+    except ValidationError as error:
+        raise ValueError("invalid parameters:\n  " + "\n  ".join(describe_errors(error))) from None
+
+
+def with_changes(params: Parameters, changes: dict[str, Any]) -> Parameters:
+    """Return a copy with dotted-path changes applied, e.g. {"institutions.fault_tolerance": 0.9}; validated."""
+    data = params.model_dump(mode="json")
+    for dotted, value in changes.items():
+        node = data
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            if not isinstance(node, dict) or part not in node:
+                raise ValueError(f"{dotted}: no such parameter{_did_you_mean(part, node if isinstance(node, dict) else [])}")
+            node = node[part]
+        if not isinstance(node, dict) or (parts[-1] not in node and not _is_mapping_param(dotted)):
+            raise ValueError(f"{dotted}: no such parameter{_did_you_mean(parts[-1], node if isinstance(node, dict) else [])}")
+        node[parts[-1]] = value
+    return make_parameters(data)
+
+
+def _is_mapping_param(dotted: str) -> bool:
+    return dotted.startswith("regions.overrides.")

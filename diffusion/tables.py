@@ -1,0 +1,223 @@
+"""Tidy tables of a finished run: events, innovations, regions, time series and headline metrics.
+
+Every table carries ``run`` and, where it has a time axis, ``step``, ``period`` and ``date``, so tables
+of many runs can be concatenated and charts never need a live model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .model import DiffusionModel, _gini
+from .network import NEVER
+from .params import CHANNELS, PATHWAYS
+
+
+def _stamp(model: DiffusionModel, table: pd.DataFrame, step_column: str = "step") -> pd.DataFrame:
+    steps = table[step_column].to_numpy(int)
+    table.insert(0, "run", model.run_id)
+    position = table.columns.get_loc(step_column) + 1
+    table.insert(position, "period", [model.timeline.label(s) for s in steps] if len(steps) < 5000 else
+                 pd.Series(steps).map({s: model.timeline.label(s) for s in np.unique(steps)}).to_numpy())
+    table.insert(position + 1, "date", model.timeline.dates(steps).to_numpy())
+    return table
+
+
+def adoptions(model: DiffusionModel) -> pd.DataFrame:
+    """One row per adoption: when, who, what, why (channel shares), and what came of it."""
+    ev = model.events()
+    inn = model.innovations
+    table = pd.DataFrame({
+        "step": ev["step"].astype(int),
+        "region": np.array(model.regions.names, dtype=object)[ev["region"]],
+        "innovation": ev["innovation"].astype(int),
+        "category": model.category_names[ev["innovation"]] if ev["innovation"].size else np.array([], dtype=object),
+        "pilot": ev["pilot"],
+        **{f"share_{c}": ev["shares"][:, k] for k, c in enumerate(CHANNELS)},
+        "mandated": ev["mandated"],
+        "outcome": ev["outcome"],
+        "failed": ev["failed"],
+        "corrected": ev["corrected"],
+        "abandoned": ev["abandoned"],
+    })
+    table["main_channel"] = np.where(table["pilot"], "pilot",
+                                     np.array(CHANNELS, dtype=object)[np.argmax(ev["shares"], axis=1)]
+                                     if len(table) else np.array([], dtype=object))
+    table["ftz"] = model.regions.ftz_step[ev["region"]] <= ev["step"]
+    del inn
+    return _stamp(model, table)
+
+
+def _coverage_steps(model: DiffusionModel, threshold: float) -> np.ndarray:
+    """Step at which each innovation's kept adoptions first reach threshold x R (0 if never)."""
+    ev = model.events()
+    kept = ~ev["abandoned"]
+    steps, innov = ev["step"][kept], ev["innovation"][kept]
+    out = np.zeros(model.n_innovations, dtype=np.int64)
+    if steps.size == 0:
+        return out
+    need = int(np.ceil(threshold * model.n_regions - 1e-9))
+    order = np.lexsort((steps, innov))
+    steps, innov = steps[order], innov[order]
+    start = np.r_[0, np.flatnonzero(np.diff(innov)) + 1]
+    counts = np.diff(np.r_[start, innov.size])
+    reached = counts >= need
+    out[innov[start[reached]]] = steps[start[reached] + need - 1]
+    return out
+
+
+def innovations(model: DiffusionModel) -> pd.DataFrame:
+    """One row per innovation: traits, promotion, final coverage and time to 50% / 90% coverage."""
+    inn = model.innovations
+    regions = np.array(model.regions.names, dtype=object)
+    table = pd.DataFrame({
+        "innovation": np.arange(inn.n),
+        "category": model.category_names,
+        "pathway": np.array(PATHWAYS, dtype=object)[inn.pathway],
+        "origin": np.where(inn.origin >= 0, regions[np.maximum(inn.origin, 0)] if inn.n else [], None),
+        "step": inn.birth_step.astype(int),
+        "benefit": inn.benefit, "risk": inn.risk, "complexity": inn.complexity,
+        "centre_estimate": model.centre.estimate(),
+        "binding_step": model.binding_step, "best_practice_step": model.best_practice_step,
+        "adopters": model.adopted.sum(axis=0),
+        "coverage": model.adopted.mean(axis=0),
+        "failures": model.abandoned.sum(axis=0),
+    })
+    for share, name in ((0.5, "time_to_50"), (0.9, "time_to_90")):
+        reached = _coverage_steps(model, share)
+        table[name] = np.where(reached > 0, reached - inn.birth_step, np.nan)
+    table["national"] = table["coverage"] >= model.params.output.national_share
+    table = _stamp(model, table)
+    return table.rename(columns={"step": "birth_step", "period": "birth_period", "date": "birth_date"})
+
+
+def regions(model: DiffusionModel) -> pd.DataFrame:
+    """One row per region: traits, institutions, FTZ status and what it adopted."""
+    inst = model.institutions
+    ev = model.events()
+    n = model.n_regions
+    failures = np.bincount(ev["region"][ev["failed"]], minlength=n)
+    corrections = np.bincount(ev["region"][ev["corrected"]], minlength=n)
+    born = model.innovations.birth_step <= model.steps
+    ftz_step = model.regions.ftz_step
+    return pd.DataFrame({
+        "run": model.run_id,
+        "region": model.regions.names, "name_zh": model.regions.names_zh,
+        "capacity": inst.capacity, "risk_aversion": inst.risk_aversion,
+        "leadership": [inst.leadership_name(r) for r in range(n)],
+        "working_system": [inst.working_system_name(r) for r in range(n)],
+        "feedback": [inst.feedback_name(r) for r in range(n)],
+        "fault_tolerance": inst.fault_tolerance,
+        "ftz": ftz_step != NEVER,
+        "ftz_opened": [model.timeline.date_of(int(s)) if s != NEVER else None for s in ftz_step],
+        "adopted": model.adopted[:, born].sum(axis=1),
+        "coverage": model.adopted[:, born].mean(axis=1) if born.any() else np.zeros(n),
+        "failures": failures, "corrections": corrections,
+        "blame": model.blame,
+        "x": model.regions.x, "y": model.regions.y,
+    })
+
+
+def series(model: DiffusionModel) -> pd.DataFrame:
+    """Model-level time series from Mesa's DataCollector, one row per step."""
+    table = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    table.insert(0, "step", np.arange(1, len(table) + 1))
+    return _stamp(model, table)
+
+
+def _kept_counts(model: DiffusionModel, key: np.ndarray, n_keys: int) -> np.ndarray:
+    """Cumulative kept adoptions per step (rows 1..steps) and key (columns)."""
+    ev = model.events()
+    kept = ~ev["abandoned"]
+    counts = np.zeros((model.steps + 1, n_keys))
+    np.add.at(counts, (ev["step"][kept], key[kept]), 1.0)
+    return counts.cumsum(axis=0)[1:]
+
+
+def coverage_by_category(model: DiffusionModel) -> pd.DataFrame:
+    """Share of (region, innovation) pairs adopted, per step and category, among innovations born by then."""
+    inn = model.innovations
+    n_cat = len(inn.categories)
+    ev = model.events()
+    adopted = _kept_counts(model, inn.category[ev["innovation"]], n_cat)
+    steps = np.arange(1, model.steps + 1)
+    born = np.stack([np.bincount(inn.category[inn.birth_step <= s], minlength=n_cat) for s in steps])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = adopted / (born * model.n_regions)
+    table = pd.DataFrame({"step": np.repeat(steps, n_cat), "category": np.tile(inn.categories, len(steps)),
+                          "innovations": born.ravel(), "coverage": share.ravel()})
+    return _stamp(model, table)
+
+
+def coverage_by_region(model: DiffusionModel) -> pd.DataFrame:
+    """Share of born innovations each region has adopted (and kept), per step."""
+    ev = model.events()
+    adopted = _kept_counts(model, ev["region"], model.n_regions)
+    steps = np.arange(1, model.steps + 1)
+    born = np.array([(model.innovations.birth_step <= s).sum() for s in steps], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = adopted / born[:, None]
+    table = pd.DataFrame({"step": np.repeat(steps, model.n_regions),
+                          "region": np.tile(model.regions.names, len(steps)), "coverage": share.ravel()})
+    return _stamp(model, table)
+
+
+def channels_over_time(model: DiffusionModel) -> pd.DataFrame:
+    """Sum of channel shares of the adoptions made in each step (pilots excluded): the attribution series."""
+    ev = model.events()
+    decided = ~ev["pilot"]
+    steps = np.arange(1, model.steps + 1)
+    sums = np.zeros((model.steps + 1, len(CHANNELS)))
+    np.add.at(sums, ev["step"][decided], ev["shares"][decided])
+    table = pd.DataFrame({"step": np.repeat(steps, len(CHANNELS)), "channel": np.tile(CHANNELS, len(steps)),
+                          "adoptions": sums[1:].ravel()})
+    return _stamp(model, table)
+
+
+def metrics(model: DiffusionModel) -> pd.DataFrame:
+    """Headline metrics of the run, one row: coverage, speed, breadth, failures, gaps and inequality."""
+    inn = innovations(model)
+    reg = regions(model)
+    summary = model.summary()
+    binding = [b for b in model.centre.batches if b["kind"] == "binding"]
+    end_2023 = model.timeline.step_of(pd.Timestamp("2023-12-01").date())
+    ftz = reg["ftz"].to_numpy()
+    born = inn[inn["birth_step"] <= model.steps]
+    row = {
+        "run": model.run_id, "steps": model.steps, "regions": model.n_regions, "innovations": model.n_innovations,
+        "coverage": summary["coverage"],
+        "binding_batches": len(binding), "binding_items": summary["binding_items"],
+        "binding_batches_by_2023": sum(b["step"] <= end_2023 for b in binding),
+        "binding_items_by_2023": sum(len(b["items"]) for b in binding if b["step"] <= end_2023),
+        "best_practice_items": summary["best_practice_items"],
+        "share_national": float(born["national"].mean()) if len(born) else np.nan,
+        "share_reaching_50": float(born["time_to_50"].notna().mean()) if len(born) else np.nan,
+        "share_reaching_90": float(born["time_to_90"].notna().mean()) if len(born) else np.nan,
+        "median_time_to_50": float(born["time_to_50"].median()) if len(born) else np.nan,
+        "median_time_to_90": float(born["time_to_90"].median()) if len(born) else np.nan,
+        "adoptions": summary["adoptions"], "failures": summary["failures"],
+        "corrections": summary["corrections"], "abandonments": summary["abandonments"],
+        "failure_rate": summary["failures"] / summary["adoptions"] if summary["adoptions"] else np.nan,
+        "ftz_gap": float(reg.loc[ftz, "coverage"].mean() - reg.loc[~ftz, "coverage"].mean())
+        if ftz.any() and (~ftz).any() else np.nan,
+        "gini": _gini(reg["adopted"].to_numpy()),
+    }
+    ev = model.events()
+    decided = ~ev["pilot"]
+    if decided.any():
+        for k, channel in enumerate(CHANNELS):
+            row[f"share_{channel}"] = float(ev["shares"][decided, k].mean())
+    return pd.DataFrame([row])
+
+
+TABLES = {
+    "adoptions": adoptions, "innovations": innovations, "regions": regions, "series": series,
+    "coverage_by_category": coverage_by_category, "coverage_by_region": coverage_by_region,
+    "channels": channels_over_time, "metrics": metrics,
+}
+
+
+def all_tables(model: DiffusionModel) -> dict[str, pd.DataFrame]:
+    """Every tidy table of a finished run, by name."""
+    return {name: build(model) for name, build in TABLES.items()}
