@@ -1,0 +1,68 @@
+"""Networks: the real provinces by default; synthetic graphs and user edge lists as options."""
+
+import numpy as np
+import pytest
+
+from diffusion import DiffusionModel, make_parameters
+
+
+def test_default_network_is_31_provinces_with_69_ties_all_connected():
+    model = DiffusionModel(rng=0)
+    graph = model.regions.graph()
+    assert graph.number_of_nodes() == 31 and graph.number_of_edges() == 69
+    import networkx as nx
+    assert nx.is_connected(graph)
+    assert graph.has_edge("Guangdong", "Hainan")
+    assert (model.regions.ftz_step < 10**6).sum() == 22
+
+
+def test_without_the_sea_link_hainan_is_isolated():
+    model = DiffusionModel({"network": {"sea_links": False}}, rng=0)
+    assert model.regions.graph().degree("Hainan") == 0
+
+
+@pytest.mark.parametrize("kind", ["small_world", "scale_free", "random", "complete"])
+def test_synthetic_networks_run(kind):
+    model = DiffusionModel({"network": {"kind": kind, "n_regions": 60}, "time": {"steps": 12}}, rng=1).run()
+    assert model.n_regions == 60 and model.steps == 12
+    assert model.regions.adjacency.nnz > 0 and (model.regions.adjacency != model.regions.adjacency.T).nnz == 0
+
+
+def test_edge_list_from_csv(tmp_path):
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target,weight\nA,B,1\nB,C,2\nC,A,1\nC,D,0.5\n")
+    model = DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(edges)}, "time": {"steps": 8}}, rng=0).run()
+    assert model.regions.names == ["A", "B", "C", "D"]
+    assert model.regions.adjacency[2, 1] == 2.0
+
+
+def test_edge_list_of_real_provinces_keeps_their_data(tmp_path):
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target\nShanghai,Jiangsu\nJiangsu,Zhejiang\nZhejiang,Anhui\n")
+    model = DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(edges)}}, rng=0)
+    assert np.isfinite(model.regions.gdp_per_capita).all()
+    assert model.regions.ftz_step[model.regions.index("Shanghai")] == 1
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"),
+    ("from,to\nA,B\n", "missing column(s) source, target"),
+    ("source,target\n", "has no rows"),
+    ("source,target\nA,A\n", "line 2: self-loop 'A'"),
+    ("source,target,weight\nA,B,heavy\n", "line 2: weight 'heavy' is not a positive number"),
+])
+def test_bad_edge_lists_get_a_sentence(tmp_path, content, message):
+    path = tmp_path / "edges.csv"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=message.replace("(", "\\(").replace(")", "\\)")):
+        DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(path)}}, rng=0)
+
+
+def test_region_overrides_apply_to_one_region():
+    model = DiffusionModel(make_parameters({"regions": {"overrides": {"Henan": {"leadership": "reform_office",
+                                                                                "fault_tolerance": 0.9}}}}), rng=0)
+    henan = next(a for a in model.region_agents if a.name == "Henan")
+    hubei = next(a for a in model.region_agents if a.name == "Hubei")
+    assert henan.leadership == "reform_office" and henan.fault_tolerance == 0.9
+    assert hubei.leadership == "leading_group"
