@@ -39,9 +39,8 @@ def rival_share(weights: sparse.csr_matrix, weight_total: np.ndarray, adopted: n
     if ftz_open is not None and ftz_open.sum() > 1:
         numerator = numerator + np.multiply.outer(ftz_open, ftz_open.astype(float) @ adopted)
         denominator = weight_total + ftz_open * (ftz_open.sum() - 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = numerator / denominator[:, None]
-    return np.nan_to_num(share, copy=False)
+    # a region without rivals feels no pressure: 0 / inf = 0
+    return numerator / np.where(denominator > 0, denominator, np.inf)[:, None]
 
 
 def current_leads(membership: np.ndarray, step: int, term: int) -> np.ndarray:

@@ -85,12 +85,11 @@ def quality_factor(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
 
 
 def implementation_quality(inst: RegionInstitutions, params: Parameters, regions_idx: np.ndarray,
-                           complexity: np.ndarray, category_names: np.ndarray) -> np.ndarray:
+                           complexity: np.ndarray, commerce_domain: np.ndarray) -> np.ndarray:
     """Q = q_r x (1 + bonus if commerce carries investment/trade) x k_i^-psi, for (region, innovation) pairs."""
     quality = quality_factor(inst, params)[regions_idx]
     commerce = inst.working_system[regions_idx] == WORKING_SYSTEMS.index("commerce")
-    domain = np.isin(category_names, COMMERCE_CATEGORIES)
-    bonus = 1.0 + params.institutions.commerce_domain_bonus * (commerce & domain)
+    bonus = 1.0 + params.institutions.commerce_domain_bonus * (commerce & commerce_domain)
     return quality * bonus * complexity ** -params.innovations.complexity_exponent
 
 

@@ -25,7 +25,7 @@ from . import competition, learning
 from .agents import CentralGovernment, Region
 from .failure import realise_outcomes
 from .innovations import generate
-from .institutions import (broadcast_weight, correction_probability, implementation_quality, mandate_drive,
+from .institutions import (COMMERCE_CATEGORIES, broadcast_weight, correction_probability, implementation_quality, mandate_drive,
                            region_institutions, risk_deterrent)
 from .mandate import build_schedule, mandate_hazard
 from .network import build_regions
@@ -33,6 +33,14 @@ from .params import CHANNELS, FEEDBACK_MODES, Parameters, make_parameters
 from .timeline import Timeline
 
 N_CHANNELS = len(CHANNELS)
+
+SERIES = ("coverage", "ftz_coverage", "non_ftz_coverage", "innovations", "binding_items", "binding_batches",
+          "best_practice_items", "adoptions", "failures", "corrections", "abandonments", "gini")
+
+
+def _reporter(name: str):
+    """DataCollector reporter reading one value of the step's snapshot (computed once per step)."""
+    return lambda model: model._stats[name]
 
 
 def _gini(values: np.ndarray) -> float:
@@ -73,20 +81,9 @@ class DiffusionModel(mesa.Model):
         self._init_constants()
         self.region_agents = [Region(self, r) for r in range(self.n_regions)]
         self.centre = CentralGovernment(self)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "coverage": lambda m: m._coverage(),
-            "ftz_coverage": lambda m: m._coverage(m.ftz_open()),
-            "non_ftz_coverage": lambda m: m._coverage(~m.ftz_open()),
-            "innovations": lambda m: int((m.innovations.birth_step <= m.steps).sum()),
-            "binding_items": lambda m: int((m.binding_step > 0).sum()),
-            "binding_batches": lambda m: sum(b["kind"] == "binding" for b in m.centre.batches),
-            "best_practice_items": lambda m: int((m.best_practice_step > 0).sum()),
-            "adoptions": lambda m: m.counters["adoptions"],
-            "failures": lambda m: m.counters["failures"],
-            "corrections": lambda m: m.counters["corrections"],
-            "abandonments": lambda m: m.counters["abandonments"],
-            "gini": lambda m: _gini(m.adopted.sum(axis=1)),
-        })
+        self._stats: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in SERIES})
 
     # ------------------------------------------------------------------------------------ set-up
     @property
@@ -130,6 +127,7 @@ class DiffusionModel(mesa.Model):
         inn = self.innovations
         self.signal_precision = 1.0 / (inn.risk**2 + p.channels.learning.fit_noise**2)
         self.category_names = np.array(inn.categories)[inn.category] if inn.n else np.array([], dtype=str)
+        self.commerce_domain = np.isin(self.category_names, COMMERCE_CATEGORIES)
         self.complexity_drag = inn.complexity ** -p.innovations.complexity_exponent
         self.learning_cost = p.channels.learning.cost * np.multiply.outer(1.0 / inst.capacity, inn.complexity)
         self.drive = mandate_drive(inst, p)
@@ -158,12 +156,31 @@ class DiffusionModel(mesa.Model):
         step = self.steps if step is None else step
         return self.regions.ftz_step <= max(step, 1)
 
-    def _coverage(self, regions: np.ndarray | None = None) -> float:
+    def coverage(self, regions: np.ndarray | None = None) -> float:
+        """Share of (region, innovation) pairs adopted, over innovations born so far (optionally some regions)."""
         born = self.innovations.birth_step <= max(self.steps, 1)
         if not born.any():
             return 0.0
         adopted = self.adopted[:, born] if regions is None else self.adopted[np.asarray(regions)][:, born]
         return float(adopted.mean()) if adopted.size else float("nan")
+
+    def _snapshot(self) -> dict[str, float]:
+        """Model-level quantities of the current step, for the DataCollector series."""
+        born = self.innovations.birth_step <= max(self.steps, 1)
+        adopted = self.adopted[:, born]
+        per_region = adopted.mean(axis=1) if born.any() else np.zeros(self.n_regions)
+        ftz = self.ftz_open()
+        return {
+            "coverage": float(per_region.mean()),
+            "ftz_coverage": float(per_region[ftz].mean()) if ftz.any() else float("nan"),
+            "non_ftz_coverage": float(per_region[~ftz].mean()) if (~ftz).any() else float("nan"),
+            "innovations": int(born.sum()),
+            "binding_items": int((self.binding_step > 0).sum()),
+            "binding_batches": sum(b["kind"] == "binding" for b in self.centre.batches),
+            "best_practice_items": int((self.best_practice_step > 0).sum()),
+            **self.counters,
+            "gini": _gini(adopted.sum(axis=1)),
+        }
 
     def attribution(self, region: int, innovation: int) -> dict[str, float] | None:
         """Channel shares of one adoption (all zero for the pilot itself); None if it never happened."""
@@ -183,6 +200,7 @@ class DiffusionModel(mesa.Model):
         decisions = self._decide(t)
         self._realise(t, pilots, decisions)
         self.blame *= self.params.failure.blame_decay
+        self._stats = self._snapshot()
         self.datacollector.collect(self)
         if t >= self.params.time.steps:
             self.running = False
@@ -279,7 +297,7 @@ class DiffusionModel(mesa.Model):
         shares = np.vstack([np.zeros((pilot_rows.size, N_CHANNELS)), decisions[2]])
         inn = self.innovations
         quality = implementation_quality(self.institutions, self.params, rows, inn.complexity[cols],
-                                         self.category_names[cols])
+                                         self.commerce_domain[cols])
         result = realise_outcomes(self.rng, self.params.failure, inn.benefit[cols] * inn.fit[rows, cols] * quality,
                                   inn.risk[cols], self.correction[rows])
         abandoned = result.failed & ~result.corrected
@@ -332,5 +350,5 @@ class DiffusionModel(mesa.Model):
             "regions": self.n_regions, "innovations": self.n_innovations,
             "binding_batches": len(binding), "binding_items": int((self.binding_step > 0).sum()),
             "best_practice_items": int((self.best_practice_step > 0).sum()),
-            "coverage": self._coverage(), **self.counters,
+            "coverage": self.coverage(), **self.counters,
         }

@@ -1,0 +1,62 @@
+"""Time the model: the default run (31 provinces x ~349 innovations x 48 quarters) and 300 regions.
+
+    python benchmarks/bench_model.py [--repeat N] [--json FILE]
+
+Reports the median wall time of set-up (building regions, innovations) and of the 48 steps separately,
+and the time per region-innovation-step. Targets (issue 2): default run under 50 ms of model time,
+300 regions under 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+
+from diffusion import DiffusionModel, make_parameters
+
+CASES = {
+    "default_31": {},
+    "small_world_300": {"network": {"kind": "small_world", "n_regions": 300, "mean_degree": 6}},
+}
+
+
+def time_case(changes: dict, repeat: int) -> dict:
+    params = make_parameters(changes)
+    setup, steps, cells = [], [], 0
+    for seed in range(repeat):
+        t0 = time.perf_counter()
+        model = DiffusionModel(params, rng=seed)
+        t1 = time.perf_counter()
+        model.run()
+        t2 = time.perf_counter()
+        setup.append(t1 - t0)
+        steps.append(t2 - t1)
+        cells = model.n_regions * model.n_innovations * model.steps
+    run = statistics.median(steps)
+    return {"regions": model.n_regions, "innovations": model.n_innovations, "steps": model.steps,
+            "setup_s": statistics.median(setup), "run_s": run, "total_s": statistics.median(
+                [a + b for a, b in zip(setup, steps)]), "ns_per_region_innovation_step": 1e9 * run / cells}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--json", default="benchmarks/bench_model.json")
+    args = parser.parse_args()
+    DiffusionModel(rng=0).run()  # warm imports and caches
+    results = {"machine": platform.platform(), "python": platform.python_version(), "cases": {}}
+    for name, changes in CASES.items():
+        r = time_case(changes, args.repeat)
+        results["cases"][name] = r
+        print(f"{name:>16}: {r['regions']} regions x {r['innovations']} innovations x {r['steps']} steps: "
+              f"set-up {1e3 * r['setup_s']:.1f} ms, run {1e3 * r['run_s']:.1f} ms "
+              f"({r['ns_per_region_innovation_step']:.0f} ns per region-innovation-step)")
+    with open(args.json, "w") as handle:
+        json.dump(results, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
