@@ -1,4 +1,4 @@
-"""Charts drawn from tidy tables (never from a live model)."""
+"""Charts drawn from tidy tables (never from a live model). Each function returns a matplotlib Figure."""
 
 from __future__ import annotations
 
@@ -6,25 +6,99 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+KEY_METRICS = {
+    "coverage": "Final coverage (share of region x innovation pairs)",
+    "share_national": "Share of innovations that became national (>= 90% of regions)",
+    "median_time_to_50": "Median quarters from pilot to 50% of regions",
+    "failure_rate": "Share of adoptions that failed",
+    "ftz_gap": "Coverage gap, FTZ minus non-FTZ regions",
+    "gini": "Gini of adoption across regions",
+}
+
+
+def band(series: pd.DataFrame, column: str, low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
+    """Mean and [low, high] quantiles of a column across runs, by date."""
+    grouped = series.groupby("date")[column]
+    return pd.DataFrame({"mean": grouped.mean(), "low": grouped.quantile(low), "high": grouped.quantile(high)})
 
 
 def adoption_curves(series: pd.DataFrame, batches: pd.DataFrame | None = None, title: str | None = None):
-    """Coverage over time (all, FTZ, non-FTZ regions) with binding batches marked; returns the Figure."""
+    """Coverage over time for all, FTZ and non-FTZ regions (mean and 90% band over runs), batches marked."""
     fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=150)
-    dates = pd.to_datetime(series["date"])
+    runs = series["run"].nunique() if "run" in series else 1
     for column, label, style in (("coverage", "All regions", "-"), ("ftz_coverage", "FTZ regions", "--"),
                                  ("non_ftz_coverage", "Non-FTZ regions", ":")):
-        ax.plot(dates, 100 * series[column], style, lw=2, label=label)
+        stats = band(series, column)
+        dates = pd.to_datetime(stats.index)
+        (line,) = ax.plot(dates, 100 * stats["mean"], style, lw=2, label=label)
+        if runs > 1:
+            ax.fill_between(dates, 100 * stats["low"], 100 * stats["high"], color=line.get_color(), alpha=0.15, lw=0)
     if batches is not None and len(batches):
-        for i, row in enumerate(batches[batches["kind"] == "binding"].itertuples()):
+        first_run = batches[batches["run"] == batches["run"].min()] if "run" in batches else batches
+        for i, row in enumerate(first_run[first_run["kind"] == "binding"].itertuples()):
             ax.axvline(pd.Timestamp(row.date), color="0.6", lw=0.8, zorder=0,
                        label="State Council batch" if i == 0 else None)
     ax.set_ylim(0, 100)
-    ax.set_ylabel("Adoption coverage (% of region x innovation pairs)")
+    ax.set_ylabel("Adoption coverage (%)")
     ax.set_xlabel("Date")
-    ax.set_title(title or "Adoption of FTZ innovations over time")
+    suffix = f" (mean and 90% band of {runs} runs)" if runs > 1 else ""
+    ax.set_title((title or "Adoption of FTZ innovations over time") + suffix, fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, loc="lower right")
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def scenario_curves(series: pd.DataFrame, title: str = "Adoption coverage by scenario"):
+    """One coverage curve per scenario (column ``scenario``), with its 90% band over runs."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=150)
+    for name, frame in series.groupby("scenario", sort=False):
+        stats = band(frame, "coverage")
+        dates = pd.to_datetime(stats.index)
+        (line,) = ax.plot(dates, 100 * stats["mean"], lw=2, label=name)
+        ax.fill_between(dates, 100 * stats["low"], 100 * stats["high"], color=line.get_color(), alpha=0.15, lw=0)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("Adoption coverage (%)")
+    ax.set_xlabel("Date")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def metric_comparison(summary: pd.DataFrame, metrics: dict[str, str] | None = None):
+    """Small multiples: each key metric's mean and 5-95% interval per scenario (from summarise_metrics)."""
+    metrics = metrics or KEY_METRICS
+    present = [m for m in metrics if m in set(summary["metric"])]
+    cols = 2
+    rows = int(np.ceil(len(present) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(8, 2.2 * rows + 0.4), dpi=150, squeeze=False)
+    scenarios = list(dict.fromkeys(summary["scenario"]))
+    for ax, metric in zip(axes.ravel(), present):
+        frame = summary[summary["metric"] == metric].set_index("scenario").loc[scenarios]
+        y = np.arange(len(scenarios))
+        ax.errorbar(frame["mean"], y, xerr=[frame["mean"] - frame["q05"], frame["q95"] - frame["mean"]],
+                    fmt="o", capsize=3, lw=1.2)
+        ax.set_yticks(y, scenarios, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_title(metrics[metric], fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in axes.ravel()[len(present):]:
+        ax.axis("off")
+    fig.suptitle("Key metrics by scenario (mean and 5-95% interval over replicates)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig, folder, stem: str) -> list[str]:
+    """Save a figure as PNG and SVG; returns the file names."""
+    names = [f"{stem}.png", f"{stem}.svg"]
+    for name in names:
+        fig.savefig(folder / name)
+    plt.close(fig)
+    return names

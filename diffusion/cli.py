@@ -1,14 +1,23 @@
-"""Command line: ``diffusion run`` runs the embedded China default and writes its results folder."""
+"""Command line: run, compare, validate, show, list and schema for scenario files.
+
+Every user mistake is answered with one sentence on standard error and exit status 2; no traceback,
+no results folder.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from .params import Parameters, make_parameters
+from .params import _did_you_mean
+
+LIBRARY_HINT = "a scenario file (.yaml) or a library name such as 'baseline' (see 'diffusion list')"
 
 
 def fail(message: str) -> None:
@@ -17,42 +26,264 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@contextmanager
+def user_errors():
+    """Turn the package's user-facing errors into ``fail``; let real bugs raise."""
+    try:
+        yield
+    except ValueError as error:  # ScenarioError, ResultsExistError and parameter errors are ValueErrors
+        fail(str(error))
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
+
+
+@contextmanager
+def progress_bar(total: int, label: str):
+    """A rich progress bar with count and ETA on standard error (plain when not a terminal)."""
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("ETA"), TimeRemainingColumn(), console=console, disable=not console.is_terminal,
+                  transient=False) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n=1: progress.advance(task, n)
+
+
+def _load(reference: str):
+    from .scenario import load_scenario
+
+    return load_scenario(reference)
+
+
+def _apply_overrides(scenario, replicates: int | None, seed: int | None, steps: int | None):
+    updates = {}
+    if replicates is not None:
+        updates["replicates"] = replicates
+    if seed is not None:
+        updates["seed"] = seed
+    if steps is not None:
+        updates["steps"], updates["until"] = steps, None
+    if updates:
+        source = scenario.source
+        scenario = scenario.model_copy(update=updates)
+        scenario._source = source
+    return scenario
+
+
+def _default_out(name: str) -> Path:
+    return Path("results") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+WORKERS = click.option("--workers", type=click.IntRange(min=1, max=256), default=1, show_default=True,
+                       help="Processes to run replicates on. Results are identical for any number.")
+REPLICATES = click.option("--replicates", type=click.IntRange(min=1, max=1_000_000), default=None,
+                          help="Replicate runs (default: the scenario's 'replicates').")
+FORCE = click.option("--force", is_flag=True, help="Replace the results folder if it already exists.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="ftz-diffusion")
 def main() -> None:
-    """ftz-diffusion: how reform innovations spread from China's Pilot Free Trade Zones."""
+    """ftz-diffusion: how reform innovations spread from China's Pilot Free Trade Zones.
+
+    A SCENARIO is a YAML file or the name of one in the scenario library (diffusion list).
+    """
+
+
+# -------------------------------------------------------------------------------------------- run
+@main.command()
+@click.argument("scenario", default="baseline", required=False)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder to create (default: results/<name>-<timestamp>/).")
+@REPLICATES
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed (default: the scenario's 'seed'). Same seed, same numbers.")
+@click.option("--steps", type=click.IntRange(min=1, max=2000), default=None,
+              help="Number of periods to simulate (overrides the scenario's steps/until).")
+@WORKERS
+@FORCE
+def run(scenario: str, out: Path | None, replicates: int | None, seed: int | None, steps: int | None,
+        workers: int, force: bool) -> None:
+    """Run SCENARIO (default: baseline) and write its results folder.
+
+    The folder holds manifest.json, the resolved scenario.yaml, every table as Parquet and CSV under
+    tables/, and figures/. It appears only when complete; an existing folder needs --force.
+    """
+    from . import charts
+    from .run import run_ensemble, summarise_metrics, write_results
+
+    with user_errors():
+        sc = _apply_overrides(_load(scenario), replicates, seed, steps)
+        params = sc.parameters()
+        out = out or _default_out(sc.name)
+        if out.exists() and not force:
+            fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
+        started = time.perf_counter()
+        with progress_bar(sc.replicates, f"{sc.name}") as advance:
+            ensemble = run_ensemble(params, sc.replicates, sc.seed, workers, progress=advance)
+        wall = time.perf_counter() - started
+        result = ensemble.tables
+        result["summary"] = summarise_metrics(result["metrics"])
+
+        def figures(folder: Path) -> list[str]:
+            title = sc.title.en or sc.name
+            return charts.save(charts.adoption_curves(result["series"], result["batches"], title=title),
+                               folder, "adoption_curves")
+
+        write_results(out, sc.name, sc.resolved(), params, result, seed=sc.seed, replicates=sc.replicates,
+                      workers=workers, wall_seconds=wall, model_seconds=ensemble.model_seconds,
+                      command=" ".join(["diffusion", *sys.argv[1:]]), force=force, figures=figures)
+    _print_run_summary(sc, result, wall)
+    click.echo(f"results: {out}")
+
+
+def _print_run_summary(sc, result, wall: float) -> None:
+    metrics = result["metrics"]
+    n = len(metrics)
+
+    def show(column: str, scale: float = 1.0, fmt: str = "{:.0f}") -> str:
+        values = metrics[column] * scale
+        text = fmt.format(values.mean())
+        if n > 1:
+            text += f" [{fmt.format(values.quantile(0.05))}-{fmt.format(values.quantile(0.95))}]"
+        return text
+
+    first = metrics.iloc[0]
+    click.echo(f"{sc.name}: {n} run(s) of {int(first['steps'])} steps, {int(first['regions'])} regions, "
+               f"{show('innovations')} innovations piloted ({wall:.1f} s)"
+               + (" — mean [5-95%]" if n > 1 else ""))
+    click.echo(f"  binding batches issued: {show('binding_batches')} ({show('binding_items')} items mandated); "
+               f"best-practice items: {show('best_practice_items')}")
+    click.echo(f"  coverage: {show('coverage', 100, '{:.1f}')}% of region x innovation pairs; "
+               f"national innovations: {show('share_national', 100, '{:.1f}')}%")
+    click.echo(f"  failures: {show('failures')} ({show('corrections')} corrected, {show('abandonments')} abandoned)")
+
+
+# ---------------------------------------------------------------------------------------- compare
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder to create (default: results/compare-<timestamp>/).")
+@REPLICATES
+@WORKERS
+@FORCE
+def compare(scenarios: tuple[str, ...], out: Path | None, replicates: int | None, workers: int, force: bool) -> None:
+    """Run several SCENARIOS and compare their key metrics with uncertainty.
+
+    Writes tables/comparison (mean, sd and 5-95% interval of each metric per scenario), every
+    scenario's metrics and series, and figures comparing the scenarios.
+    """
+    import pandas as pd
+
+    from . import charts
+    from .run import run_ensemble, summarise_metrics, write_results
+
+    if len(scenarios) < 2:
+        fail("compare needs at least two scenarios, e.g. diffusion compare baseline no-mandate")
+    with user_errors():
+        loaded = [_apply_overrides(_load(s), replicates, None, None) for s in scenarios]
+        names = [s.name for s in loaded]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            fail(f"two scenarios are both named {sorted(duplicates)[0]!r}; give each file a distinct 'name'")
+        out = out or _default_out("compare")
+        if out.exists() and not force:
+            fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
+        started = time.perf_counter()
+        metrics, series, model_seconds = [], [], 0.0
+        with progress_bar(sum(s.replicates for s in loaded), "compare") as advance:
+            for sc in loaded:
+                ensemble = run_ensemble(sc.parameters(), sc.replicates, sc.seed, workers, progress=advance)
+                model_seconds += ensemble.model_seconds
+                metrics.append(ensemble.tables["metrics"].assign(scenario=sc.name))
+                series.append(ensemble.tables["series"].assign(scenario=sc.name))
+        wall = time.perf_counter() - started
+        all_metrics = pd.concat(metrics, ignore_index=True)
+        all_series = pd.concat(series, ignore_index=True)
+        comparison = summarise_metrics(all_metrics, by="scenario")
+        result = {"comparison": comparison, "metrics": all_metrics, "series": all_series}
+
+        def figures(folder: Path) -> list[str]:
+            return (charts.save(charts.metric_comparison(comparison), folder, "comparison")
+                    + charts.save(charts.scenario_curves(all_series), folder, "adoption_curves"))
+
+        resolved = {"name": "compare", "scenarios": {sc.name: sc.resolved() for sc in loaded}}
+        write_results(out, "compare", resolved, loaded[0].parameters(), result, seed=loaded[0].seed,
+                      replicates=sum(s.replicates for s in loaded), workers=workers, wall_seconds=wall,
+                      model_seconds=model_seconds, command=" ".join(["diffusion", *sys.argv[1:]]), force=force,
+                      figures=figures)
+    key = comparison[comparison["metric"].isin(list(charts.KEY_METRICS))]
+    table = key.pivot(index="scenario", columns="metric", values="mean").loc[names]
+    click.echo(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    click.echo(f"results: {out}")
+
+
+# ------------------------------------------------------------------------------ validate, show, list
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario FILES; print 'ok' or what is wrong with each. Exit 2 if any is invalid."""
+    from .scenario import ScenarioError, load_scenario
+
+    bad = 0
+    for reference in files:
+        try:
+            sc = load_scenario(reference)
+        except ScenarioError as error:
+            bad += 1
+            click.echo(f"error: {error}", err=True)
+        else:
+            click.echo(f"ok: {reference} ({sc.name}: {sc.parameters().time.steps} steps, "
+                       f"{sc.replicates} replicate(s){', sweep' if sc.sweep else ''})")
+    if bad:
+        sys.exit(2)
 
 
 @main.command()
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Results folder to create (default: results/baseline-<timestamp>/).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the run's random generator: the same seed gives the same tables.")
-@click.option("--steps", type=click.IntRange(min=1, max=2000), default=None,
-              help="Number of quarters to simulate (default: 48, 2013Q3 to 2025Q2).")
-@click.option("--force", is_flag=True, help="Replace the results folder if it exists.")
-def run(out: Path | None, seed: int, steps: int | None, force: bool) -> None:
-    """Run the embedded China default and write tables and an adoption chart."""
-    from .results import ResultsExistError
-    from .run import write_run
+@click.argument("scenario")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+def show(scenario: str, fmt: str) -> None:
+    """Print SCENARIO fully resolved: its base scenarios merged in and every default filled."""
+    from .scenario import dump_yaml
 
-    try:
-        params = make_parameters({"time": {"steps": steps}}) if steps else Parameters()
-        name = "baseline"
-        out = out or Path("results") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
-        summary = write_run(out, params, seed, name, " ".join(sys.argv), force=force)
-    except ResultsExistError as error:
-        fail(str(error))
-    except ValueError as error:
-        fail(str(error))
-    click.echo(f"ran {summary['steps']} steps to {summary['period']}: {summary['regions']} regions, "
-               f"{summary['innovations']} innovations piloted")
-    click.echo(f"  binding batches issued: {summary['binding_batches']} ({summary['binding_items']} items mandated); "
-               f"best-practice items: {summary['best_practice_items']}")
-    click.echo(f"  coverage: {100 * summary['coverage']:.1f}% of region x innovation pairs")
-    click.echo(f"  failures: {summary['failures']} ({summary['corrections']} corrected, "
-               f"{summary['abandonments']} abandoned)")
-    click.echo(f"results: {out}")
+    with user_errors():
+        resolved = _load(scenario).resolved()
+    click.echo(dump_yaml(resolved) if fmt == "yaml" else json.dumps(resolved, indent=2, ensure_ascii=False))
+
+
+@main.command(name="list")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Language of titles.")
+def list_(lang: str) -> None:
+    """List the scenario library with each scenario's title."""
+    from .scenario import ScenarioError, library, load_scenario
+
+    lib = library()
+    if not lib:
+        fail("no scenario library found: run from the repository root or set FTZ_DIFFUSION_SCENARIOS to a folder")
+    width = max(map(len, lib))
+    for name, path in lib.items():
+        try:
+            sc = load_scenario(path, check_names=False)
+            title = getattr(sc.title, lang) or sc.title.en
+        except ScenarioError as error:
+            title = f"(invalid: {str(error).splitlines()[0]})"
+        click.echo(f"{name:<{width}}  {title}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors' completion and checking)."""
+    from .scenario import scenario_json_schema
+
+    click.echo(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
+
+
+def suggest_command(name: str) -> str:
+    return _did_you_mean(name, list(main.commands))
 
 
 if __name__ == "__main__":

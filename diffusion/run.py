@@ -1,24 +1,33 @@
-"""Run the model and collect its tables: the one place the CLI and the Python API meet."""
+"""Run replicates of a model and collect their tables: where the CLI and the Python API meet.
+
+Replicate k of a scenario draws from ``SeedSequence([root seed, parameter hash], spawn_key=(k,))``, so a
+replicate's numbers depend only on the resolved parameters, the root seed and k: never on how many
+workers ran the ensemble or in which order.
+"""
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__, tables
 from .model import DiffusionModel
 from .params import Parameters
 from .results import atomic_folder, write_json, write_tables
+from .scenario import dump_yaml, parameter_hash
 
 
-def run_once(params: Parameters | None = None, seed: int = 0, run_id: int = 0) -> dict[str, pd.DataFrame]:
-    """Run one replicate and return all its tidy tables (plus ``batches``)."""
-    model = DiffusionModel(params, rng=seed, run_id=run_id).run()
-    out = tables.all_tables(model)
-    out["batches"] = batches_table(model)
-    return out
+def replicate_seed(params_hash: str, root_seed: int, index: int) -> np.random.SeedSequence:
+    """The seed sequence of replicate ``index``: keyed by the parameter hash, the root seed and the index."""
+    words = [int(params_hash[i:i + 8], 16) for i in range(0, 32, 8)]
+    return np.random.SeedSequence([int(root_seed), *words], spawn_key=(int(index),))
 
 
 def batches_table(model: DiffusionModel) -> pd.DataFrame:
@@ -29,28 +38,99 @@ def batches_table(model: DiffusionModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "kind", "number", "step", "period", "date", "items", "innovations"])
 
 
-def write_run(out: Path, params: Parameters, seed: int, name: str, command: str, force: bool = False) -> dict:
-    """Run, then write tables, the adoption chart and a manifest into ``out`` atomically; returns the summary."""
-    from .charts import adoption_curves
+def model_tables(model: DiffusionModel) -> dict[str, pd.DataFrame]:
+    """All tidy tables of a finished model, including its batches."""
+    out = tables.all_tables(model)
+    out["batches"] = batches_table(model)
+    return out
 
+
+def run_once(params: Parameters | None = None, seed: int = 0, run_id: int = 0) -> dict[str, pd.DataFrame]:
+    """Run one model with a plain integer seed and return all its tidy tables."""
+    return model_tables(DiffusionModel(params, rng=seed, run_id=run_id).run())
+
+
+def run_replicate(params: Parameters, params_hash: str, root_seed: int, index: int) -> tuple[dict[str, pd.DataFrame], float]:
+    """Replicate ``index`` of an ensemble (``run`` = index in every table) and its model time in seconds."""
+    generator = np.random.default_rng(replicate_seed(params_hash, root_seed, index))
     started = time.perf_counter()
-    model = DiffusionModel(params, rng=seed).run()
-    elapsed = time.perf_counter() - started
-    result = tables.all_tables(model)
-    result["batches"] = batches_table(model)
+    model = DiffusionModel(params, rng=generator, run_id=index).run()
+    seconds = time.perf_counter() - started
+    return model_tables(model), seconds
+
+
+@dataclass
+class Ensemble:
+    """Tables of all replicates (concatenated in replicate order) and the summed model time."""
+
+    tables: dict[str, pd.DataFrame]
+    model_seconds: float
+
+
+def _replicate_job(args):
+    return run_replicate(*args)
+
+
+def run_ensemble(params: Parameters, replicates: int = 1, root_seed: int = 0, workers: int = 1,
+                 progress: Callable[[int], None] | None = None) -> Ensemble:
+    """Run ``replicates`` replicates on ``workers`` processes; tables concatenated in replicate order."""
+    if replicates < 1:
+        raise ValueError(f"replicates must be at least 1 (given: {replicates})")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1 (given: {workers})")
+    params_hash = parameter_hash(params)
+    jobs = [(params, params_hash, root_seed, k) for k in range(replicates)]
+    results: list[tuple[dict[str, pd.DataFrame], float]] = []
+    if workers == 1 or replicates == 1:
+        for job in jobs:
+            results.append(_replicate_job(job))
+            if progress:
+                progress(1)
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, replicates)) as pool:
+            chunk = max(1, replicates // (4 * workers))
+            for result in pool.map(_replicate_job, jobs, chunksize=chunk):
+                results.append(result)
+                if progress:
+                    progress(1)
+    merged = {name: pd.concat([r[name] for r, _ in results], ignore_index=True) for name in results[0][0]}
+    return Ensemble(merged, float(sum(seconds for _, seconds in results)))
+
+
+def summarise_metrics(metrics: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Mean, sd and 5-95% interval of every numeric metric over replicates (tidy: one row per metric)."""
+    numeric = metrics.select_dtypes("number").drop(columns=["run"], errors="ignore")
+    groups = [(None, numeric)] if by is None else [(key, numeric[metrics[by] == key]) for key in metrics[by].unique()]
+    rows = []
+    for key, frame in groups:
+        for column in numeric.columns:
+            values = frame[column].dropna()
+            row = {by: key} if by else {}
+            row.update({"metric": column, "mean": values.mean(), "sd": values.std(ddof=1) if len(values) > 1 else 0.0,
+                        "q05": values.quantile(0.05) if len(values) else np.nan,
+                        "q95": values.quantile(0.95) if len(values) else np.nan, "n": len(values)})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def write_results(out: Path, name: str, resolved: dict, params: Parameters, result: dict[str, pd.DataFrame],
+                  *, seed: int, replicates: int, workers: int, wall_seconds: float, model_seconds: float, command: str,
+                  force: bool = False, figures: Callable[[Path], list[str]] | None = None) -> Path:
+    """Write a results folder atomically: manifest.json, scenario.yaml, tables/, figures/."""
     with atomic_folder(Path(out), force=force) as folder:
         write_tables(folder, result)
-        figures = folder / "figures"
-        figures.mkdir()
-        fig = adoption_curves(result["series"], result["batches"])
-        fig.savefig(figures / "adoption_curves.png")
-        fig.savefig(figures / "adoption_curves.svg")
-        import matplotlib.pyplot as plt
-        plt.close(fig)
-        write_json(folder / "parameters.json", params.model_dump(mode="json"))
-        summary = model.summary()
+        (folder / "scenario.yaml").write_text(dump_yaml(resolved), encoding="utf-8")
+        (folder / "figures").mkdir()
+        drawn = figures(folder / "figures") if figures else []
         write_json(folder / "manifest.json", {
-            "name": name, "package": "ftz-diffusion", "version": __version__, "seed": seed,
-            "command": command, "model_seconds": round(elapsed, 4), "summary": summary,
-            "tables": sorted(result), "figures": ["adoption_curves.png", "adoption_curves.svg"]})
-    return summary
+            "name": name, "title": resolved.get("title", {}), "package": "ftz-diffusion", "version": __version__,
+            "parameter_hash": parameter_hash(params), "seed": seed, "replicates": replicates, "workers": workers,
+            "timings": {"wall_seconds": round(wall_seconds, 3),
+                        "model_seconds": round(model_seconds, 3)},
+            "command": command, "created": pd.Timestamp.now().isoformat(timespec="seconds"),
+            "tables": sorted(result), "figures": drawn})
+    return Path(out)
