@@ -102,3 +102,46 @@ def save(fig, folder, stem: str) -> list[str]:
         fig.savefig(folder / name)
     plt.close(fig)
     return names
+
+
+def sensitivity_bars(indices: pd.DataFrame, method: str):
+    """Bars of sensitivity indices with 95% confidence intervals, one panel per outcome."""
+    outcomes = list(dict.fromkeys(indices["outcome"]))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes), 0.45 * indices["factor"].nunique() + 1.6),
+                             dpi=150, squeeze=False)
+    for ax, outcome in zip(axes.ravel(), outcomes):
+        frame = indices[indices["outcome"] == outcome]
+        y = np.arange(len(frame))
+        if method == "sobol":
+            ax.barh(y - 0.2, frame["S1"], 0.4, xerr=frame["S1_conf"], capsize=2, label="first order S1")
+            ax.barh(y + 0.2, frame["ST"], 0.4, xerr=frame["ST_conf"], capsize=2, label="total ST")
+            ax.set_xlabel("Sobol index")
+        else:
+            ax.barh(y, frame["mu_star"], 0.6, xerr=frame["mu_star_conf"], capsize=2, label="mu*")
+            ax.set_xlabel("Morris mu* (mean |elementary effect|)")
+        ax.set_yticks(y, [f + (" (categorical)" if c else "") for f, c in zip(frame["factor"], frame["categorical"])],
+                      fontsize=7)
+        ax.invert_yaxis()
+        ax.set_title(outcome, fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(frameon=False, fontsize=7)
+    fig.suptitle(f"{method.title()} sensitivity (bars: estimate; whiskers: 95% confidence interval)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def prim_tradeoff(trajectory: pd.DataFrame, outcome: str):
+    """PRIM peeling trajectory: coverage against density of each box, coloured by restricted dimensions."""
+    fig, ax = plt.subplots(figsize=(6, 4.2), dpi=150)
+    points = ax.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=22)
+    chosen = trajectory[trajectory["chosen"]]
+    ax.scatter(chosen["coverage"], chosen["density"], s=120, facecolors="none", edgecolors="red", lw=1.5,
+               label="chosen box")
+    fig.colorbar(points, ax=ax, label="restricted dimensions")
+    ax.set_xlabel("Coverage (share of cases of interest inside the box)")
+    ax.set_ylabel("Density (share of the box that are cases of interest)")
+    ax.set_title(f"Scenario discovery for {outcome}: PRIM peeling trajectory", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -50,7 +50,13 @@ def progress_bar(total: int, label: str):
                   TextColumn("ETA"), TimeRemainingColumn(), console=console, disable=not console.is_terminal,
                   transient=False) as progress:
         task = progress.add_task(label, total=total)
-        yield lambda n=1: progress.advance(task, n)
+
+        def advance(n: int = 1, failed: int | None = None) -> None:
+            if failed:
+                progress.update(task, description=f"{label} [red]({failed} failed)[/red]")
+            progress.advance(task, n)
+
+        yield advance
 
 
 def _load(reference: str):
@@ -280,6 +286,203 @@ def schema() -> None:
     from .scenario import scenario_json_schema
 
     click.echo(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
+
+
+# ------------------------------------------------------------------------------ experiments
+DASK = [click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Run on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786)."),
+        click.option("--dask-local", is_flag=True, help="Start a Dask LocalCluster on 127.0.0.1 with --workers workers."),
+        click.option("--resume", is_flag=True, help="Continue an interrupted run in --out: finished runs are kept.")]
+
+
+def dask_options(function):
+    for option in reversed(DASK):
+        function = option(function)
+    return function
+
+
+def _experiment(sc, out: Path, method: str, samples: int | None, purpose: str, replicates: int | None, workers: int,
+                scheduler: str | None, dask_local: bool, resume: bool, force: bool):
+    """Build (or reopen) the design, run what is not done, and return the store and report."""
+    from .design import build_design
+    from .evaluate import SweepStore, make_tasks, open_cluster, run_tasks, sweep_meta
+
+    if sc.sweep is None:
+        fail(f"{sc.source}: has no 'sweep' block; add one, e.g.\n"
+             "sweep:\n  method: grid\n  parameters:\n    institutions.fault_tolerance: [0.0, 0.5, 0.9]")
+    if scheduler and dask_local:
+        fail("give either --scheduler ADDRESS or --dask-local, not both")
+    replicates = replicates or sc.replicates
+    store = SweepStore(out)
+    if resume:
+        if not store.exists():
+            fail(f"nothing to resume: {str(out)!r} holds no sweep (run without --resume first)")
+        meta = store.meta()
+        if meta.get("parameter_hash") != sc.parameter_hash() or meta.get("method") != method or \
+                meta.get("replicates") != replicates or meta.get("seed") != sc.seed:
+            fail(f"{str(out)!r} holds a different experiment ({meta.get('scenario')}, {meta.get('method')}, "
+                 f"{meta.get('replicates')} replicates); resume it with the same scenario and options or use another --out")
+        design = store.design()
+    else:
+        design = build_design(sc.sweep, seed=sc.seed, method=method, samples=samples)
+        store.create(sweep_meta(sc, method, design, replicates, purpose), design, force=force)
+    tasks = make_tasks(design, sc.parameters(), replicates, sc.seed)
+    client = open_cluster(scheduler, dask_local, workers)
+    try:
+        done_before = len(store.completed())
+        with progress_bar(len(tasks) - done_before, f"{sc.name} {method}") as advance:
+            report = run_tasks(store, tasks, workers=workers, client=client, progress=advance)
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    results = store.results()
+    _write_table_atomic(out / "tables", "results", results)
+    _write_table_atomic(out / "tables", "series", store.load("series"))
+    errors = store.load("errors")
+    if len(errors):
+        _write_table_atomic(out / "tables", "errors", errors)
+    click.echo(f"{sc.name}: {report.total} runs ({len(design)} points x {replicates} replicates); "
+               f"{report.done_before} were already done, {report.ran} ran now, "
+               f"{len(errors)} failed in all ({report.seconds:.1f} s)")
+    if len(errors):
+        click.echo(f"  first failure: run {errors['run_id'].iloc[0]}: {errors['error'].iloc[0]}", err=True)
+    return store, results
+
+
+def _write_table_atomic(folder: Path, name: str, table) -> None:
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix, writer in (("parquet", table.to_parquet), ("csv", table.to_csv)):
+        tmp = folder / f".{name}.{suffix}.tmp"
+        writer(tmp, index=False)
+        os.replace(tmp, folder / f"{name}.{suffix}")
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Sweep folder: a partitioned Parquet dataset of finished runs, resumable.")
+@REPLICATES
+@WORKERS
+@dask_options
+@FORCE
+def sweep(scenario: str, out: Path, replicates: int | None, workers: int, scheduler: str | None, dask_local: bool,
+          resume: bool, force: bool) -> None:
+    """Run the sweep declared in SCENARIO's 'sweep' block (grid, lhs or sobol).
+
+    Each finished run is appended to OUT as it completes; an interrupted sweep continues with
+    --resume. Writes OUT/tables/results (one row per run: its factor values and metrics). Runs that
+    raise are recorded in OUT/tables/errors and do not stop the sweep.
+    """
+    with user_errors():
+        sc = _load(scenario)
+        method = sc.sweep.method if sc.sweep else "grid"
+        _experiment(sc, out, method, None, "sweep", replicates, workers, scheduler, dask_local, resume, force)
+    click.echo(f"results: {out}")
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--method", type=click.Choice(["sobol", "morris"]), required=True,
+              help="sobol: first-order and total indices (Saltelli sample, N x (D+2) runs); "
+                   "morris: elementary effects (N x (D+1) runs).")
+@click.option("--outcome", "outcomes", multiple=True, required=True,
+              help="Metric to analyse (repeatable), e.g. coverage, median_time_to_50, share_national.")
+@click.option("--samples", type=click.IntRange(min=2), default=None,
+              help="Base samples N (default: the sweep block's 'samples'); a power of 2 for sobol.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder (default: results/<name>-sensitivity-<method>/).")
+@REPLICATES
+@WORKERS
+@dask_options
+@FORCE
+def sensitivity(scenario: str, method: str, outcomes: tuple[str, ...], samples: int | None, out: Path | None,
+                replicates: int | None, workers: int, scheduler: str | None, dask_local: bool, resume: bool,
+                force: bool) -> None:
+    """Sobol or Morris sensitivity of OUTCOMES to the factors of SCENARIO's sweep block (SALib).
+
+    Continuous factors are sampled over their range; categorical ones (lists) over their levels,
+    each level an equal share of the unit interval. Writes tables/sensitivity and figures/sensitivity.
+    """
+    from . import charts
+    from .analysis import morris_indices, outcomes_by_point, sobol_indices
+    from .design import factors
+
+    with user_errors():
+        sc = _load(scenario)
+        out = out or Path("results") / f"{sc.name}-sensitivity-{method}"
+        store, results = _experiment(sc, out, method, samples, "sensitivity", replicates, workers, scheduler,
+                                     dask_local, resume, force)
+        design = store.design()
+        factor_list = factors(sc.sweep)
+        analyse = sobol_indices if method == "sobol" else morris_indices
+        indices = pd_concat([analyse(design, factor_list, outcomes_by_point(results, o, len(design)), o, sc.seed)
+                             for o in outcomes])
+        _write_table_atomic(out / "tables", "sensitivity", indices)
+        (out / "figures").mkdir(exist_ok=True)
+        charts.save(charts.sensitivity_bars(indices, method), out / "figures", "sensitivity")
+    columns = ["outcome", "factor", "S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else \
+        ["outcome", "factor", "mu_star", "mu_star_conf", "sigma"]
+    click.echo(indices[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    click.echo(f"results: {out}")
+
+
+def pd_concat(frames):
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--outcome", required=True, help="Metric that defines success, e.g. share_90_within_5_years.")
+@click.option("--threshold", type=float, required=True, help="Success: outcome >= threshold (or <= with --below).")
+@click.option("--below", is_flag=True, help="Success is outcome <= threshold.")
+@click.option("--min-coverage", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Choose the densest box that still covers this share of the successful runs.")
+@click.option("--peel-alpha", type=click.FloatRange(0.01, 0.5), default=0.05, show_default=True,
+              help="Share of runs peeled off at each PRIM step.")
+@FORCE
+def discover(folder: Path, outcome: str, threshold: float, below: bool, min_coverage: float, peel_alpha: float,
+             force: bool) -> None:
+    """Scenario discovery on a finished sweep FOLDER: which settings give success (PRIM boxes).
+
+    Writes FOLDER/discovery-<outcome>/ with the peeling trajectory, the chosen box's limits and a chart.
+    """
+    from . import charts
+    from .analysis import prim
+    from .design import factor_columns
+    from .evaluate import SweepStore
+    from .results import atomic_folder, write_tables
+
+    with user_errors():
+        store = SweepStore(folder)
+        if not store.exists():
+            fail(f"{str(folder)!r} is not a sweep folder (no sweep.json); run 'diffusion sweep' first")
+        results = store.results()
+        if results.empty:
+            fail(f"{str(folder)!r} has no finished runs yet; finish it with 'diffusion sweep ... --resume'")
+        factor_cols = factor_columns(store.design())
+        found = prim(results, factor_cols, outcome, threshold, above=not below, peel_alpha=peel_alpha,
+                     min_coverage=min_coverage)
+        target = folder / f"discovery-{outcome}"
+        with atomic_folder(target, force=True if force or target.exists() else False) as staging:
+            write_tables(staging, found)
+            (staging / "figures").mkdir()
+            charts.save(charts.prim_tradeoff(found["trajectory"], outcome), staging / "figures", "prim_trajectory")
+    summary = found["summary"].iloc[0]
+    click.echo(f"{int(summary['cases_of_interest'])} of {int(summary['runs'])} runs have {outcome} "
+               f"{'<=' if below else '>='} {threshold}. Chosen box {int(summary['box_id'])}: coverage "
+               f"{summary['coverage']:.2f}, density {summary['density']:.2f}, mass {summary['mass']:.2f}")
+    for row in found["box"].itertuples():
+        if row.restricted:
+            limits = row.levels if row.kind == "categorical" else f"{row.low:.3g} .. {row.high:.3g}"
+            click.echo(f"  {row.factor}: {limits}")
+    click.echo(f"results: {target}")
 
 
 def suggest_command(name: str) -> str:

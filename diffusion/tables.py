@@ -196,6 +196,8 @@ def metrics(model: DiffusionModel) -> pd.DataFrame:
         "share_reaching_90": float(born["time_to_90"].notna().mean()) if len(born) else np.nan,
         "median_time_to_50": float(born["time_to_50"].median()) if len(born) else np.nan,
         "median_time_to_90": float(born["time_to_90"].median()) if len(born) else np.nan,
+        "share_90_within_5_years": _share_within(born, "time_to_90", 60 // model.params.time.period_months,
+                                                 model.steps),
         "adoptions": summary["adoptions"], "failures": summary["failures"],
         "corrections": summary["corrections"], "abandonments": summary["abandonments"],
         "failure_rate": summary["failures"] / summary["adoptions"] if summary["adoptions"] else np.nan,
@@ -209,6 +211,12 @@ def metrics(model: DiffusionModel) -> pd.DataFrame:
         for k, channel in enumerate(CHANNELS):
             row[f"share_{channel}"] = float(ev["shares"][decided, k].mean())
     return pd.DataFrame([row])
+
+
+def _share_within(born: pd.DataFrame, column: str, horizon: int, steps: int) -> float:
+    """Share of innovations old enough to be judged that reached the mark within ``horizon`` steps."""
+    old = born[born["birth_step"] <= steps - horizon]
+    return float((old[column] <= horizon).mean()) if len(old) else np.nan
 
 
 TABLES = {

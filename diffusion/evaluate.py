@@ -1,0 +1,295 @@
+"""Evaluate a design: run every (point, replicate), serially, on local processes or on a Dask cluster.
+
+Results stream into a partitioned Parquet dataset under the sweep folder, so memory stays bounded and an
+interrupted sweep resumes where it stopped::
+
+    DIR/sweep.json             what the sweep is (resolved scenario, parameter hash, design method, size)
+    DIR/design.parquet         one row per point
+    DIR/metrics/part-*.parquet one row per finished run (run_id, point, replicate, metrics)
+    DIR/series/part-*.parquet  the model-level series of each finished run
+    DIR/errors/part-*.parquet  runs that raised, with their error (the sweep goes on)
+
+A part file is written to a temporary name and renamed when complete, and a run id counts as done only
+once its part exists; a sweep killed at any moment therefore loses at most the runs in flight, which
+``--resume`` runs again: no run is lost and none is duplicated. Each run's generator comes from
+``SeedSequence`` keyed by that point's parameter hash, the root seed and the replicate, so tables are
+identical whatever the backend, the number of workers or the order in which runs finish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, tables
+from .params import Parameters, make_parameters, with_changes
+
+KINDS = ("metrics", "series", "errors")
+SERIES_COLUMNS = ("run_id", "step", "date", "coverage", "ftz_coverage", "non_ftz_coverage", "binding_items",
+                  "failures", "gini")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of a sweep: which point, which replicate, with what parameter changes."""
+
+    run_id: int
+    point: int
+    replicate: int
+    changes: dict
+    base: dict          # the base parameters as plain data (picklable, small)
+    root_seed: int
+
+
+def execute(task: Task) -> dict:
+    """Run one task; never raises: an error is returned as a record (the sweep goes on)."""
+    from .model import DiffusionModel
+    from .run import replicate_seed
+    from .scenario import parameter_hash
+
+    started = time.perf_counter()
+    try:
+        params = with_changes(make_parameters(task.base), task.changes) if task.changes else make_parameters(task.base)
+        generator = np.random.default_rng(replicate_seed(parameter_hash(params), task.root_seed, task.replicate))
+        model = DiffusionModel(params, rng=generator, run_id=task.run_id).run()
+        metrics = tables.metrics(model).drop(columns=["run"])
+        metrics.insert(0, "replicate", task.replicate)
+        metrics.insert(0, "point", task.point)
+        metrics.insert(0, "run_id", task.run_id)
+        series = tables.series(model).rename(columns={"run": "run_id"})
+        return {"run_id": task.run_id, "ok": True, "metrics": metrics,
+                "series": series[[c for c in SERIES_COLUMNS if c in series.columns]],
+                "seconds": time.perf_counter() - started}
+    except Exception as error:  # noqa: BLE001 - a failing run is data, not a crash
+        last = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
+        return {"run_id": task.run_id, "ok": False, "point": task.point, "replicate": task.replicate,
+                "error": f"{type(error).__name__}: {error}{where}", "seconds": time.perf_counter() - started}
+
+
+# ------------------------------------------------------------------------------------------ store
+class SweepStore:
+    """The sweep folder: metadata, design and the streamed result parts."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    @property
+    def meta_path(self) -> Path:
+        return self.folder / "sweep.json"
+
+    def exists(self) -> bool:
+        return self.meta_path.exists()
+
+    def create(self, meta: dict, design: pd.DataFrame, force: bool = False) -> None:
+        if self.folder.exists() and any(self.folder.iterdir()):
+            if not force:
+                hint = "pass --resume to continue it or --force to start over" if self.exists() else \
+                    "choose another --out or pass --force"
+                raise ValueError(f"folder {str(self.folder)!r} already exists and is not empty; {hint}")
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        design.to_parquet(self.folder / "design.parquet", index=False)
+        for kind in KINDS:
+            (self.folder / kind).mkdir(exist_ok=True)
+        _atomic_write_text(self.meta_path, json.dumps(meta, indent=2, ensure_ascii=False, default=str))
+
+    def meta(self) -> dict:
+        return json.loads(self.meta_path.read_text(encoding="utf-8"))
+
+    def design(self) -> pd.DataFrame:
+        return pd.read_parquet(self.folder / "design.parquet")
+
+    def clean_partials(self) -> None:
+        """Remove what a killed sweep left behind: half-written parts, and series of runs not recorded as done."""
+        for kind in KINDS:
+            for tmp in (self.folder / kind).glob("*.tmp"):
+                tmp.unlink(missing_ok=True)
+        done = self.completed()
+        for part in self.parts("series"):
+            if not set(pd.read_parquet(part, columns=["run_id"])["run_id"].unique()) <= done:
+                part.unlink()
+
+    def parts(self, kind: str) -> list[Path]:
+        return sorted((self.folder / kind).glob("part-*.parquet"))
+
+    def completed(self) -> set[int]:
+        """Run ids with a finished record (metrics or error)."""
+        done: set[int] = set()
+        for kind in ("metrics", "errors"):
+            for part in self.parts(kind):
+                done.update(pd.read_parquet(part, columns=["run_id"])["run_id"].tolist())
+        return done
+
+    def write_part(self, kind: str, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        name = f"part-{int(frame['run_id'].min()):08d}-{uuid.uuid4().hex[:8]}.parquet"
+        tmp = self.folder / kind / (name + ".tmp")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, self.folder / kind / name)
+
+    def load(self, kind: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """One result table of all parts, sorted by run id (and step for series)."""
+        parts = self.parts(kind)
+        if not parts:
+            return pd.DataFrame()
+        frame = pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
+        keys = ["run_id", "step"] if kind == "series" and "step" in frame.columns else ["run_id"]
+        return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+    def results(self) -> pd.DataFrame:
+        """Metrics of every finished run joined with its point's factor values."""
+        metrics = self.load("metrics")
+        if metrics.empty:
+            return metrics
+        design = self.design()
+        factor_cols = [c for c in design.columns if not c.startswith("_u_")]
+        return metrics.merge(design[factor_cols], on="point", how="left")
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------- backends
+def _local_results(tasks: Iterable[Task], workers: int, window: int) -> Iterator[dict]:
+    """Results of tasks run in this process (workers=1) or a process pool, at most ``window`` in flight."""
+    if workers == 1:
+        for task in tasks:
+            yield execute(task)
+        return
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    iterator = iter(tasks)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending = set()
+        for task in itertools_islice(iterator, window):
+            pending.add(pool.submit(execute, task))
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+            for task in itertools_islice(iterator, len(done)):
+                pending.add(pool.submit(execute, task))
+
+
+def _dask_results(tasks: Iterable[Task], client, window: int) -> Iterator[dict]:
+    """Results of tasks run on a Dask cluster, at most ``window`` in flight."""
+    from distributed import as_completed
+
+    iterator = iter(tasks)
+    first = [client.submit(execute, t, pure=False) for t in itertools_islice(iterator, window)]
+    if not first:
+        return
+    queue = as_completed(first)
+    for future in queue:
+        yield future.result()
+        future.release()
+        for task in itertools_islice(iterator, 1):
+            queue.add(client.submit(execute, task, pure=False))
+
+
+def itertools_islice(iterator, n):
+    import itertools
+
+    return itertools.islice(iterator, n)
+
+
+@dataclass
+class SweepReport:
+    total: int
+    done_before: int
+    ran: int
+    failed: int
+    seconds: float
+
+
+def run_tasks(store: SweepStore, tasks: list[Task], *, workers: int = 1, client=None,
+              progress: Callable[[int, int], None] | None = None, flush_every: int = 25,
+              flush_seconds: float = 5.0) -> SweepReport:
+    """Run the tasks not yet done, streaming results into the store; returns counts and time."""
+    store.clean_partials()
+    done = store.completed()
+    todo = [t for t in tasks if t.run_id not in done]
+    window = max(2 * workers, 8)
+    results = _dask_results(todo, client, window) if client is not None else _local_results(todo, workers, window)
+    buffers: dict[str, list[pd.DataFrame]] = {kind: [] for kind in KINDS}
+    failed = ran = 0
+    started = last_flush = time.perf_counter()
+
+    def flush() -> None:
+        # series first, metrics last: a run counts as done only once its metrics (or error) part exists
+        for kind in ("series", "errors", "metrics"):
+            if buffers[kind]:
+                store.write_part(kind, pd.concat(buffers[kind], ignore_index=True))
+                buffers[kind].clear()
+
+    for result in results:
+        ran += 1
+        if result["ok"]:
+            buffers["metrics"].append(result["metrics"])
+            buffers["series"].append(result["series"])
+        else:
+            failed += 1
+            buffers["errors"].append(pd.DataFrame([{k: result[k] for k in ("run_id", "point", "replicate", "error")}]))
+        if progress:
+            progress(1, failed)
+        if len(buffers["metrics"]) + len(buffers["errors"]) >= flush_every or \
+                time.perf_counter() - last_flush > flush_seconds:
+            flush()
+            last_flush = time.perf_counter()
+    flush()
+    return SweepReport(total=len(tasks), done_before=len(done), ran=ran, failed=failed,
+                       seconds=time.perf_counter() - started)
+
+
+def make_tasks(design: pd.DataFrame, base: Parameters, replicates: int, root_seed: int) -> list[Task]:
+    """One task per (point, replicate); run_id = point x replicates + replicate."""
+    from .design import point_changes
+
+    base_data = base.model_dump(mode="json")
+    tasks = []
+    for row in design.to_dict("records"):
+        changes = point_changes(row)
+        for replicate in range(replicates):
+            tasks.append(Task(run_id=int(row["point"]) * replicates + replicate, point=int(row["point"]),
+                              replicate=replicate, changes=changes, base=base_data, root_seed=root_seed))
+    return tasks
+
+
+def sweep_meta(scenario, method: str, design: pd.DataFrame, replicates: int, purpose: str = "sweep") -> dict:
+    """What identifies a sweep: checked on --resume so a folder is never mixed with another sweep."""
+    return {"purpose": purpose, "package": "ftz-diffusion", "version": __version__, "scenario": scenario.name,
+            "parameter_hash": scenario.parameter_hash(), "seed": scenario.seed, "method": method,
+            "points": int(len(design)), "replicates": replicates, "runs": int(len(design)) * replicates,
+            "resolved": scenario.resolved()}
+
+
+def open_cluster(scheduler: str | None, dask_local: bool, workers: int):
+    """A Dask client: connect to ``scheduler`` or start a LocalCluster on 127.0.0.1; None for local runs."""
+    if not scheduler and not dask_local:
+        return None
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as error:
+            raise ValueError(f"--scheduler: cannot reach a Dask scheduler at {scheduler!r} ({error}); "
+                             f"check the address (e.g. tcp://127.0.0.1:8786) or use --dask-local") from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    return Client(cluster)
