@@ -79,10 +79,12 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator) -
         open_any = (ftz_w > 0).any(axis=1)
         # plan-pilot: a national agenda, evenly over the steps with an open FTZ, given to one open FTZ
         per_step = _spread(spec.expected_total * mix[0], open_any.astype(float), rng)
+        item_step = np.repeat(np.arange(len(per_step)), per_step)
+        open_count = np.cumsum(ftz_w[item_step] > 0, axis=1)
+        rank = np.floor(rng.random(item_step.size) * open_count[:, -1])
+        item_region = np.argmax(open_count > rank[:, None], axis=1)  # a uniformly chosen open FTZ
         plan_cells = np.zeros_like(ftz_w, dtype=np.int64)
-        for t in np.flatnonzero(per_step):
-            open_regions = np.flatnonzero(ftz_w[t] > 0)
-            plan_cells[t] += np.bincount(rng.choice(open_regions, size=per_step[t]), minlength=regions.n)
+        np.add.at(plan_cells, (item_step, item_region), 1)
         cells = [plan_cells, _spread(spec.expected_total * mix[1], ftz_w, rng),
                  _spread(spec.expected_total * mix[2], auto_w, rng)]
         origin_l, created_l, pathway_l = [], [], []

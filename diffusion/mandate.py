@@ -42,6 +42,18 @@ def _extend(steps: dict[int, int], last: int, interval: int, size: int, horizon:
 def build_schedule(params: Parameters, timeline: Timeline) -> BatchSchedule:
     """Historical batches at their real dates and sizes, then every ``interval`` steps; or purely periodic."""
     spec = params.channels.mandate
+    key = (spec.model_dump_json(), params.time.steps, timeline.start, timeline.period_months)
+    schedule = _schedule_cache.get(key)
+    if schedule is None:
+        schedule = _schedule_cache.setdefault(key, _build_schedule(params, timeline))
+    return BatchSchedule(dict(schedule.binding), dict(schedule.best_practice))
+
+
+_schedule_cache: dict = {}
+
+
+def _build_schedule(params: Parameters, timeline: Timeline) -> BatchSchedule:
+    spec = params.channels.mandate
     horizon = params.time.steps
     binding: dict[int, int] = {}
     best: dict[int, int] = {}

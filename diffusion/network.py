@@ -7,6 +7,7 @@ The network carries three things the model needs: who observes whom (learning), 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import networkx as nx
@@ -62,7 +63,8 @@ def build_regions(params: Parameters, timeline: Timeline, rng: np.random.Generat
     """Regions and ties for the network named in ``params.network``."""
     kind = params.network.kind
     if kind == "provinces":
-        return _provinces(params, timeline)
+        return _provinces_cached(params.network.sea_links, params.regions.capacity_elasticity,
+                                 timeline.start, timeline.period_months)
     if kind == "edge_list":
         return _edge_list(params, timeline, rng)
     return _synthetic(params, timeline, rng)
@@ -80,6 +82,18 @@ def _symmetric(n: int, rows, cols, weights=None) -> sparse.csr_matrix:
     m.setdiag(0)
     m.eliminate_zeros()
     return m
+
+
+@lru_cache(maxsize=16)
+def _provinces_cached(sea_links: bool, elasticity: float, start, period_months: int) -> RegionSet:
+    """The provincial region set is the same for every run with these settings: built once, read-only."""
+    params = Parameters.model_validate({"network": {"sea_links": sea_links},
+                                        "regions": {"capacity_elasticity": elasticity}})
+    regions = _provinces(params, Timeline(start, period_months, 1))
+    for array in (regions.gdp_per_capita, regions.base_capacity, regions.ftz_step, regions.x, regions.y,
+                  regions.membership, regions.adjacency.data):
+        array.setflags(write=False)
+    return regions
 
 
 def _provinces(params: Parameters, timeline: Timeline) -> RegionSet:
