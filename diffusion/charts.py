@@ -1,6 +1,14 @@
-"""Charts drawn from tidy tables (never from a live model). Each function returns a matplotlib Figure."""
+"""Publication-grade charts drawn from tidy tables (never from a live model), in English or Chinese.
+
+Every chart function takes tables (as written to a results folder), ``lang`` ('en' or 'zh') and
+``size`` ('page': 6.5 x 4 in, 'slide': 10 x 5.6 in) and returns a matplotlib Figure in the house style.
+``save`` writes PNG, SVG and PDF. ``draw_run_figures`` draws the whole set for one results folder.
+"""
 
 from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
 
 import matplotlib
 
@@ -9,139 +17,341 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-KEY_METRICS = {
-    "coverage": "Final coverage (share of region x innovation pairs)",
-    "share_national": "Share of innovations that became national (>= 90% of regions)",
-    "median_time_to_50": "Median quarters from pilot to 50% of regions",
-    "failure_rate": "Share of adoptions that failed",
-    "ftz_gap": "Coverage gap, FTZ minus non-FTZ regions",
-    "gini": "Gini of adoption across regions",
-}
+from .i18n import category_name, channel_name, metric_label, region_name, t, use_cjk_font  # noqa: E402
+
+SIZES = {"page": (6.5, 4.0), "slide": (10.0, 5.6)}
+FORMATS = ("png", "svg", "pdf")
+PALETTE = ["#1f4e79", "#c0504d", "#4f9a45", "#e39b2d", "#7f5fa8", "#3aa0b5", "#8c6d46", "#d16ba5"]
+CHANNEL_COLOURS = {"spontaneous": "#9e9e9e", "learning": "#4f9a45", "competition": "#e39b2d", "mandate": "#1f4e79"}
+KEY_METRICS = ("coverage", "share_national", "median_time_to_50", "failure_rate", "ftz_gap", "gini")
 
 
-def band(series: pd.DataFrame, column: str, low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
-    """Mean and [low, high] quantiles of a column across runs, by date."""
-    grouped = series.groupby("date")[column]
-    return pd.DataFrame({"mean": grouped.mean(), "low": grouped.quantile(low), "high": grouped.quantile(high)})
+@contextmanager
+def house_style(size: str = "page"):
+    """The house style: clean axes, light grid, one palette, fonts that carry Chinese glyphs."""
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {', '.join(SIZES)} (given: {size!r})")
+    cjk = use_cjk_font()
+    scale = 1.0 if size == "page" else 1.25
+    style = {
+        "figure.figsize": SIZES[size], "figure.dpi": 150, "savefig.dpi": 200, "savefig.bbox": "tight",
+        "font.family": ["DejaVu Sans"] + ([cjk] if cjk else []), "font.size": 8.5 * scale,
+        "axes.titlesize": 10 * scale, "axes.titleweight": "bold", "axes.labelsize": 8.5 * scale,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
+        "grid.linewidth": 0.6, "axes.prop_cycle": matplotlib.cycler(color=PALETTE), "legend.frameon": False,
+        "legend.fontsize": 7.5 * scale, "xtick.labelsize": 7.5 * scale, "ytick.labelsize": 7.5 * scale,
+        "lines.linewidth": 1.8, "svg.fonttype": "none", "pdf.fonttype": 42,
+    }
+    with matplotlib.rc_context(style):
+        yield
 
 
-def adoption_curves(series: pd.DataFrame, batches: pd.DataFrame | None = None, title: str | None = None):
-    """Coverage over time for all, FTZ and non-FTZ regions (mean and 90% band over runs), batches marked."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=150)
-    runs = series["run"].nunique() if "run" in series else 1
-    for column, label, style in (("coverage", "All regions", "-"), ("ftz_coverage", "FTZ regions", "--"),
-                                 ("non_ftz_coverage", "Non-FTZ regions", ":")):
-        stats = band(series, column)
-        dates = pd.to_datetime(stats.index)
-        (line,) = ax.plot(dates, 100 * stats["mean"], style, lw=2, label=label)
-        if runs > 1:
-            ax.fill_between(dates, 100 * stats["low"], 100 * stats["high"], color=line.get_color(), alpha=0.15, lw=0)
-    if batches is not None and len(batches):
-        first_run = batches[batches["run"] == batches["run"].min()] if "run" in batches else batches
-        for i, row in enumerate(first_run[first_run["kind"] == "binding"].itertuples()):
-            ax.axvline(pd.Timestamp(row.date), color="0.6", lw=0.8, zorder=0,
-                       label="State Council batch" if i == 0 else None)
-    ax.set_ylim(0, 100)
-    ax.set_ylabel("Adoption coverage (%)")
-    ax.set_xlabel("Date")
-    suffix = f" (mean and 90% band of {runs} runs)" if runs > 1 else ""
-    ax.set_title((title or "Adoption of FTZ innovations over time") + suffix, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False, loc="lower right", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def scenario_curves(series: pd.DataFrame, title: str = "Adoption coverage by scenario"):
-    """One coverage curve per scenario (column ``scenario``), with its 90% band over runs."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=150)
-    for name, frame in series.groupby("scenario", sort=False):
-        stats = band(frame, "coverage")
-        dates = pd.to_datetime(stats.index)
-        (line,) = ax.plot(dates, 100 * stats["mean"], lw=2, label=name)
-        ax.fill_between(dates, 100 * stats["low"], 100 * stats["high"], color=line.get_color(), alpha=0.15, lw=0)
-    ax.set_ylim(0, 100)
-    ax.set_ylabel("Adoption coverage (%)")
-    ax.set_xlabel("Date")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def metric_comparison(summary: pd.DataFrame, metrics: dict[str, str] | None = None):
-    """Small multiples: each key metric's mean and 5-95% interval per scenario (from summarise_metrics)."""
-    metrics = metrics or KEY_METRICS
-    present = [m for m in metrics if m in set(summary["metric"])]
-    cols = 2
-    rows = int(np.ceil(len(present) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(8, 2.2 * rows + 0.4), dpi=150, squeeze=False)
-    scenarios = list(dict.fromkeys(summary["scenario"]))
-    for ax, metric in zip(axes.ravel(), present):
-        frame = summary[summary["metric"] == metric].set_index("scenario").loc[scenarios]
-        y = np.arange(len(scenarios))
-        ax.errorbar(frame["mean"], y, xerr=[frame["mean"] - frame["q05"], frame["q95"] - frame["mean"]],
-                    fmt="o", capsize=3, lw=1.2)
-        ax.set_yticks(y, scenarios, fontsize=7)
-        ax.invert_yaxis()
-        ax.set_title(metrics[metric], fontsize=8)
-        ax.grid(axis="x", alpha=0.3)
-        ax.tick_params(axis="x", labelsize=7)
-    for ax in axes.ravel()[len(present):]:
-        ax.axis("off")
-    fig.suptitle("Key metrics by scenario (mean and 5-95% interval over replicates)", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def save(fig, folder, stem: str) -> list[str]:
-    """Save a figure as PNG and SVG; returns the file names."""
-    names = [f"{stem}.png", f"{stem}.svg"]
+def save(fig, folder: Path, stem: str, formats=FORMATS) -> list[str]:
+    """Save a figure in every format; returns the file names."""
+    folder = Path(folder)
+    names = [f"{stem}.{fmt}" for fmt in formats]
     for name in names:
         fig.savefig(folder / name)
     plt.close(fig)
     return names
 
 
-def sensitivity_bars(indices: pd.DataFrame, method: str):
+def band(frame: pd.DataFrame, column: str, by: str = "date", low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
+    """Mean and [low, high] quantiles of a column across runs."""
+    grouped = frame.groupby(by)[column]
+    return pd.DataFrame({"mean": grouped.mean(), "low": grouped.quantile(low), "high": grouped.quantile(high)})
+
+
+def _runs(frame: pd.DataFrame) -> int:
+    return int(frame["run"].nunique()) if "run" in frame.columns else 1
+
+
+def _line_with_band(ax, frame, column, label, style="-", colour=None, scale=100.0):
+    stats = band(frame, column)
+    dates = pd.to_datetime(stats.index)
+    (line,) = ax.plot(dates, scale * stats["mean"], style, label=label, color=colour)
+    if _runs(frame) > 1:
+        ax.fill_between(dates, scale * stats["low"], scale * stats["high"], color=line.get_color(), alpha=0.15, lw=0)
+    return line
+
+
+def _title(ax, text: str, runs: int, lang: str) -> None:
+    ax.set_title(text + (f"\n({t('band_note', lang, n=runs)})" if runs > 1 else ""), loc="left")
+
+
+# ------------------------------------------------------------------------------------ run charts
+def adoption_curves(series: pd.DataFrame, batches: pd.DataFrame | None = None, title: str | None = None,
+                    lang: str = "en", size: str = "page"):
+    """S-curves of coverage for all, FTZ and non-FTZ regions (mean and 90% band), batches marked."""
+    with house_style(size):
+        fig, ax = plt.subplots()
+        for column, key, style in (("coverage", "all_regions", "-"), ("ftz_coverage", "ftz_regions", "--"),
+                                   ("non_ftz_coverage", "non_ftz_regions", ":")):
+            _line_with_band(ax, series, column, t(key, lang), style)
+        if batches is not None and len(batches):
+            first = batches[batches["run"] == batches["run"].min()] if "run" in batches.columns else batches
+            for i, row in enumerate(first[first["kind"] == "binding"].itertuples()):
+                ax.axvline(pd.Timestamp(row.date), color="0.55", lw=0.7, ls="-", zorder=0,
+                           label=t("batch", lang) if i == 0 else None)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(t("coverage_axis", lang))
+        ax.set_xlabel(t("date", lang))
+        _title(ax, title or t("adoption_title", lang), _runs(series), lang)
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+    return fig
+
+
+def scenario_curves(series: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """One coverage S-curve per scenario (column ``scenario``) with its 90% band over runs."""
+    with house_style(size):
+        fig, ax = plt.subplots()
+        for name, frame in series.groupby("scenario", sort=False):
+            _line_with_band(ax, frame, "coverage", str(name))
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(t("coverage_axis", lang))
+        ax.set_xlabel(t("date", lang))
+        ax.set_title(t("scenario_curves_title", lang), loc="left")
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+    return fig
+
+
+def category_curves(coverage_by_category: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """Small multiples: coverage over time for each innovation category (mean and 90% band)."""
+    categories = list(dict.fromkeys(coverage_by_category["category"]))
+    cols = 4
+    rows = int(np.ceil(len(categories) / cols))
+    with house_style(size):
+        width, height = SIZES[size]
+        fig, axes = plt.subplots(rows, cols, figsize=(width, height * 0.55 * rows + 0.6), sharex=True, sharey=True,
+                                 squeeze=False)
+        for ax, category in zip(axes.ravel(), categories):
+            frame = coverage_by_category[coverage_by_category["category"] == category]
+            _line_with_band(ax, frame, "coverage", None, colour=PALETTE[0])
+            ax.set_title(category_name(category, lang), fontsize=7.5, loc="left")
+            ax.set_ylim(0, 100)
+            ax.tick_params(axis="x", labelrotation=45)
+        for ax in axes.ravel()[len(categories):]:
+            ax.axis("off")
+        for ax in axes[:, 0]:
+            ax.set_ylabel(t("coverage_axis", lang), fontsize=7)
+        fig.suptitle(t("category_title", lang), x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def channel_attribution(channels: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """Stacked areas: adoptions per period attributed to spontaneous, learning, competition and mandate."""
+    mean = channels.groupby(["date", "channel"])["adoptions"].mean().unstack("channel").fillna(0.0)
+    order = [c for c in ("mandate", "learning", "competition", "spontaneous") if c in mean.columns]
+    with house_style(size):
+        fig, ax = plt.subplots()
+        ax.stackplot(pd.to_datetime(mean.index), *[mean[c].to_numpy() for c in order],
+                     labels=[channel_name(c, lang) for c in order], colors=[CHANNEL_COLOURS[c] for c in order],
+                     alpha=0.9)
+        ax.set_ylabel(t("channels_axis", lang))
+        ax.set_xlabel(t("date", lang))
+        _title(ax, t("channels_title", lang), _runs(channels), lang)
+        ax.legend(loc="upper left")
+        fig.tight_layout()
+    return fig
+
+
+def adoption_lags(adoptions: pd.DataFrame, innovations: pd.DataFrame) -> pd.DataFrame:
+    """Quarters from pilot to each (kept, non-pilot) adoption, with region and category."""
+    kept = adoptions[~adoptions["pilot"] & ~adoptions["abandoned"]]
+    births = innovations[["run", "innovation", "birth_step"]]
+    lags = kept.merge(births, on=["run", "innovation"], how="left")
+    lags["lag"] = lags["step"] - lags["birth_step"]
+    return lags[["run", "region", "category", "lag"]]
+
+
+def province_map(regions: pd.DataFrame, network: pd.DataFrame, adoptions: pd.DataFrame, innovations: pd.DataFrame,
+                 lang: str = "en", size: str = "page"):
+    """Regions at their capitals' coordinates with the adjacency network, coloured by mean adoption lag."""
+    lags = adoption_lags(adoptions, innovations).groupby("region")["lag"].mean()
+    first_run = regions[regions["run"] == regions["run"].min()] if "run" in regions.columns else regions
+    places = first_run.set_index("region")
+    with house_style(size):
+        width, height = SIZES[size]
+        fig, ax = plt.subplots(figsize=(width, height * 1.15))
+        for row in network.itertuples():
+            if row.source in places.index and row.target in places.index:
+                a, b = places.loc[row.source], places.loc[row.target]
+                ax.plot([a["x"], b["x"]], [a["y"], b["y"]], color="0.75", lw=0.6,
+                        ls="--" if getattr(row, "type", "land") == "sea" else "-", zorder=1)
+        values = lags.reindex(places.index)
+        cmap = matplotlib.colormaps["viridis_r"]
+        known = values.notna().to_numpy()
+        scatter = ax.scatter(places["x"][known], places["y"][known], c=values[known], cmap=cmap, s=70, zorder=3,
+                             edgecolors="white", linewidths=0.6)
+        if (~known).any():
+            ax.scatter(places["x"][~known], places["y"][~known], c="0.85", s=70, zorder=3, label=t("never", lang))
+        ftz = places["ftz"].astype(bool).to_numpy()
+        ax.scatter(places["x"][ftz], places["y"][ftz], s=150, facecolors="none", edgecolors="#c0504d", lw=1.1,
+                   zorder=4, label=t("ftz_marker", lang))
+        for name, row in places.iterrows():
+            ax.annotate(region_name(name, lang), (row["x"], row["y"]), xytext=(3, 3), textcoords="offset points",
+                        fontsize=5.5, zorder=5)
+        fig.colorbar(scatter, ax=ax, label=t("map_colorbar", lang), shrink=0.8)
+        ax.set_aspect("equal" if places["x"].abs().max() <= 2 else 1.2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_title(t("map_title", lang), loc="left")
+        ax.legend(loc="lower left")
+        fig.tight_layout()
+    return fig
+
+
+def region_category_heatmap(adoptions: pd.DataFrame, innovations: pd.DataFrame, lang: str = "en",
+                            size: str = "page"):
+    """Heatmap of the mean quarters from pilot to adoption, regions x categories."""
+    lags = adoption_lags(adoptions, innovations)
+    table = lags.pivot_table(index="region", columns="category", values="lag", aggfunc="mean")
+    table = table.loc[table.mean(axis=1).sort_values().index]
+    with house_style(size):
+        width, height = SIZES[size]
+        fig, ax = plt.subplots(figsize=(width, max(height, 0.17 * len(table) + 1.5)))
+        image = ax.imshow(table.to_numpy(float), aspect="auto", cmap="viridis_r")
+        ax.set_yticks(range(len(table)), [region_name(r, lang) for r in table.index], fontsize=6)
+        ax.set_xticks(range(table.shape[1]), [category_name(c, lang) for c in table.columns], rotation=35,
+                      ha="right", fontsize=6.5)
+        ax.grid(False)
+        fig.colorbar(image, ax=ax, label=t("map_colorbar", lang), shrink=0.8)
+        ax.set_title(t("heatmap_title", lang), loc="left")
+        fig.tight_layout()
+    return fig
+
+
+def failures_chart(adoptions: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """Failures per year split into corrected and abandoned (mean over runs)."""
+    frame = adoptions.assign(year=pd.to_datetime(adoptions["date"]).dt.year)
+    runs = max(_runs(frame), 1)
+    per_year = frame.groupby("year")[["corrected", "abandoned"]].sum() / runs
+    with house_style(size):
+        fig, ax = plt.subplots()
+        years = per_year.index.to_numpy()
+        ax.bar(years, per_year["corrected"], color=PALETTE[2], label=t("corrections", lang))
+        ax.bar(years, per_year["abandoned"], bottom=per_year["corrected"], color=PALETTE[1],
+               label=t("abandonments", lang))
+        ax.set_ylabel(t("failures", lang))
+        ax.set_xlabel(t("date", lang))
+        ax.set_title(t("failures_title", lang), loc="left")
+        ax.legend(loc="upper left")
+        fig.tight_layout()
+    return fig
+
+
+def ftz_gap(series: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """The coverage gap between FTZ and non-FTZ regions over time (mean and 90% band)."""
+    frame = series.assign(gap=series["ftz_coverage"] - series["non_ftz_coverage"])
+    with house_style(size):
+        fig, ax = plt.subplots()
+        _line_with_band(ax, frame, "gap", None, colour=PALETTE[1])
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.set_ylabel(t("gap_axis", lang))
+        ax.set_xlabel(t("date", lang))
+        _title(ax, t("gap_title", lang), _runs(series), lang)
+        fig.tight_layout()
+    return fig
+
+
+# -------------------------------------------------------------------------------- experiment charts
+def metric_comparison(summary: pd.DataFrame, metrics=KEY_METRICS, lang: str = "en", size: str = "page"):
+    """Small multiples: each key metric's mean and 5-95% interval per scenario (from summarise_metrics)."""
+    present = [m for m in metrics if m in set(summary["metric"])]
+    cols = 2
+    rows = int(np.ceil(len(present) / cols))
+    scenarios = list(dict.fromkeys(summary["scenario"]))
+    with house_style(size):
+        width, _ = SIZES[size]
+        fig, axes = plt.subplots(rows, cols, figsize=(width, (0.35 * len(scenarios) + 0.9) * rows + 0.5),
+                                 squeeze=False)
+        for k, (ax, metric) in enumerate(zip(axes.ravel(), present)):
+            frame = summary[summary["metric"] == metric].set_index("scenario").loc[scenarios]
+            y = np.arange(len(scenarios))
+            ax.errorbar(frame["mean"], y, xerr=[frame["mean"] - frame["q05"], frame["q95"] - frame["mean"]],
+                        fmt="o", capsize=3, lw=1.2, color=PALETTE[k % len(PALETTE)])
+            ax.set_yticks(y, scenarios, fontsize=6.5)
+            ax.invert_yaxis()
+            ax.set_title(metric_label(metric, lang), fontsize=7.5, loc="left")
+        for ax in axes.ravel()[len(present):]:
+            ax.axis("off")
+        fig.suptitle(t("comparison_title", lang), x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def sensitivity_bars(indices: pd.DataFrame, method: str, lang: str = "en", size: str = "page"):
     """Bars of sensitivity indices with 95% confidence intervals, one panel per outcome."""
     outcomes = list(dict.fromkeys(indices["outcome"]))
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes), 0.45 * indices["factor"].nunique() + 1.6),
-                             dpi=150, squeeze=False)
-    for ax, outcome in zip(axes.ravel(), outcomes):
-        frame = indices[indices["outcome"] == outcome]
-        y = np.arange(len(frame))
-        if method == "sobol":
-            ax.barh(y - 0.2, frame["S1"], 0.4, xerr=frame["S1_conf"], capsize=2, label="first order S1")
-            ax.barh(y + 0.2, frame["ST"], 0.4, xerr=frame["ST_conf"], capsize=2, label="total ST")
-            ax.set_xlabel("Sobol index")
-        else:
-            ax.barh(y, frame["mu_star"], 0.6, xerr=frame["mu_star_conf"], capsize=2, label="mu*")
-            ax.set_xlabel("Morris mu* (mean |elementary effect|)")
-        ax.set_yticks(y, [f + (" (categorical)" if c else "") for f, c in zip(frame["factor"], frame["categorical"])],
-                      fontsize=7)
-        ax.invert_yaxis()
-        ax.set_title(outcome, fontsize=9)
-        ax.grid(axis="x", alpha=0.3)
-        ax.legend(frameon=False, fontsize=7)
-    fig.suptitle(f"{method.title()} sensitivity (bars: estimate; whiskers: 95% confidence interval)", fontsize=10)
-    fig.tight_layout()
+    with house_style(size):
+        width, _ = SIZES[size]
+        fig, axes = plt.subplots(1, len(outcomes), figsize=(max(width, 3.6 * len(outcomes)),
+                                                           0.42 * indices["factor"].nunique() + 1.6), squeeze=False)
+        for ax, outcome in zip(axes.ravel(), outcomes):
+            frame = indices[indices["outcome"] == outcome]
+            y = np.arange(len(frame))
+            if method == "sobol":
+                ax.barh(y - 0.2, frame["S1"], 0.4, xerr=frame["S1_conf"], capsize=2, label=t("S1", lang))
+                ax.barh(y + 0.2, frame["ST"], 0.4, xerr=frame["ST_conf"], capsize=2, label=t("ST", lang))
+                ax.set_xlabel(t("sobol_axis", lang))
+            else:
+                ax.barh(y, frame["mu_star"], 0.6, xerr=frame["mu_star_conf"], capsize=2, label="mu*")
+                ax.set_xlabel(t("morris_axis", lang))
+            ax.set_yticks(y, [f + (t("categorical", lang) if c else "") for f, c in
+                              zip(frame["factor"], frame["categorical"])], fontsize=6.5)
+            ax.invert_yaxis()
+            ax.set_title(metric_label(outcome, lang), fontsize=8, loc="left")
+            ax.legend()
+        fig.suptitle(t("sens_title", lang, method=method.title()), x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
     return fig
 
 
-def prim_tradeoff(trajectory: pd.DataFrame, outcome: str):
+def prim_tradeoff(trajectory: pd.DataFrame, outcome: str, lang: str = "en", size: str = "page"):
     """PRIM peeling trajectory: coverage against density of each box, coloured by restricted dimensions."""
-    fig, ax = plt.subplots(figsize=(6, 4.2), dpi=150)
-    points = ax.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis", s=22)
-    chosen = trajectory[trajectory["chosen"]]
-    ax.scatter(chosen["coverage"], chosen["density"], s=120, facecolors="none", edgecolors="red", lw=1.5,
-               label="chosen box")
-    fig.colorbar(points, ax=ax, label="restricted dimensions")
-    ax.set_xlabel("Coverage (share of cases of interest inside the box)")
-    ax.set_ylabel("Density (share of the box that are cases of interest)")
-    ax.set_title(f"Scenario discovery for {outcome}: PRIM peeling trajectory", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
+    with house_style(size):
+        fig, ax = plt.subplots()
+        points = ax.scatter(trajectory["coverage"], trajectory["density"], c=trajectory["res_dim"], cmap="viridis",
+                            s=22)
+        chosen = trajectory[trajectory["chosen"]]
+        ax.scatter(chosen["coverage"], chosen["density"], s=120, facecolors="none", edgecolors="#c0504d", lw=1.5,
+                   label=t("chosen_box", lang))
+        fig.colorbar(points, ax=ax, label=t("prim_dims", lang))
+        ax.set_xlabel(t("prim_coverage", lang))
+        ax.set_ylabel(t("prim_density", lang))
+        ax.set_title(t("prim_title", lang, outcome=metric_label(outcome, lang)), loc="left")
+        ax.legend()
+        fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------------- a whole run
+RUN_FIGURES = ("adoption_curves", "categories", "channels", "map", "heatmap", "failures", "ftz_gap")
+
+
+def draw_run_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = "en", size: str = "page",
+                     title: str | None = None) -> list[str]:
+    """Draw the chart set of one results folder's tables into ``folder``; returns the file names."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "" if lang == "en" else f"_{lang}"
+    figures = {
+        "adoption_curves": lambda: adoption_curves(tables["series"], tables.get("batches"), title, lang, size),
+        "categories": lambda: category_curves(tables["coverage_by_category"], lang, size),
+        "channels": lambda: channel_attribution(tables["channels"], lang, size),
+        "map": lambda: province_map(tables["regions"], tables["network"], tables["adoptions"], tables["innovations"],
+                                    lang, size),
+        "heatmap": lambda: region_category_heatmap(tables["adoptions"], tables["innovations"], lang, size),
+        "failures": lambda: failures_chart(tables["adoptions"], lang, size),
+        "ftz_gap": lambda: ftz_gap(tables["series"], lang, size),
+    }
+    names = []
+    for stem, draw in figures.items():
+        names += save(draw(), folder, stem + suffix)
+    return names

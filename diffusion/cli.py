@@ -89,6 +89,10 @@ WORKERS = click.option("--workers", type=click.IntRange(min=1, max=256), default
 REPLICATES = click.option("--replicates", type=click.IntRange(min=1, max=1_000_000), default=None,
                           help="Replicate runs (default: the scenario's 'replicates').")
 FORCE = click.option("--force", is_flag=True, help="Replace the results folder if it already exists.")
+LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+                    help="Language of chart titles, axes, legends, region and category names.")
+SIZE = click.option("--size", type=click.Choice(["page", "slide"]), default="page", show_default=True,
+                    help="Figure size: 'page' (6.5 x 4 in) or 'slide' (10 x 5.6 in).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -112,8 +116,10 @@ def main() -> None:
               help="Number of periods to simulate (overrides the scenario's steps/until).")
 @WORKERS
 @FORCE
+@LANG
+@SIZE
 def run(scenario: str, out: Path | None, replicates: int | None, seed: int | None, steps: int | None,
-        workers: int, force: bool) -> None:
+        workers: int, force: bool, lang: str, size: str) -> None:
     """Run SCENARIO (default: baseline) and write its results folder.
 
     The folder holds manifest.json, the resolved scenario.yaml, every table as Parquet and CSV under
@@ -136,9 +142,8 @@ def run(scenario: str, out: Path | None, replicates: int | None, seed: int | Non
         result["summary"] = summarise_metrics(result["metrics"])
 
         def figures(folder: Path) -> list[str]:
-            title = sc.title.en or sc.name
-            return charts.save(charts.adoption_curves(result["series"], result["batches"], title=title),
-                               folder, "adoption_curves")
+            title = getattr(sc.title, lang) or sc.title.en or sc.name
+            return charts.draw_run_figures(result, folder, lang=lang, size=size, title=title)
 
         write_results(out, sc.name, sc.resolved(), params, result, seed=sc.seed, replicates=sc.replicates,
                       workers=workers, wall_seconds=wall, model_seconds=ensemble.model_seconds,
@@ -177,7 +182,10 @@ def _print_run_summary(sc, result, wall: float) -> None:
 @REPLICATES
 @WORKERS
 @FORCE
-def compare(scenarios: tuple[str, ...], out: Path | None, replicates: int | None, workers: int, force: bool) -> None:
+@LANG
+@SIZE
+def compare(scenarios: tuple[str, ...], out: Path | None, replicates: int | None, workers: int, force: bool,
+            lang: str, size: str) -> None:
     """Run several SCENARIOS and compare their key metrics with uncertainty.
 
     Writes tables/comparison (mean, sd and 5-95% interval of each metric per scenario), every
@@ -214,8 +222,10 @@ def compare(scenarios: tuple[str, ...], out: Path | None, replicates: int | None
         result = {"comparison": comparison, "metrics": all_metrics, "series": all_series}
 
         def figures(folder: Path) -> list[str]:
-            return (charts.save(charts.metric_comparison(comparison), folder, "comparison")
-                    + charts.save(charts.scenario_curves(all_series), folder, "adoption_curves"))
+            suffix = "" if lang == "en" else f"_{lang}"
+            return (charts.save(charts.metric_comparison(comparison, lang=lang, size=size), folder, f"comparison{suffix}")
+                    + charts.save(charts.scenario_curves(all_series, lang=lang, size=size), folder,
+                                  f"adoption_curves{suffix}"))
 
         resolved = {"name": "compare", "scenarios": {sc.name: sc.resolved() for sc in loaded}}
         write_results(out, "compare", resolved, loaded[0].parameters(), result, seed=loaded[0].seed,
@@ -400,9 +410,11 @@ def sweep(scenario: str, out: Path, replicates: int | None, workers: int, schedu
 @WORKERS
 @dask_options
 @FORCE
+@LANG
+@SIZE
 def sensitivity(scenario: str, method: str, outcomes: tuple[str, ...], samples: int | None, out: Path | None,
                 replicates: int | None, workers: int, scheduler: str | None, dask_local: bool, resume: bool,
-                force: bool) -> None:
+                force: bool, lang: str, size: str) -> None:
     """Sobol or Morris sensitivity of OUTCOMES to the factors of SCENARIO's sweep block (SALib).
 
     Continuous factors are sampled over their range; categorical ones (lists) over their levels,
@@ -424,7 +436,8 @@ def sensitivity(scenario: str, method: str, outcomes: tuple[str, ...], samples: 
                              for o in outcomes])
         _write_table_atomic(out / "tables", "sensitivity", indices)
         (out / "figures").mkdir(exist_ok=True)
-        charts.save(charts.sensitivity_bars(indices, method), out / "figures", "sensitivity")
+        charts.save(charts.sensitivity_bars(indices, method, lang=lang, size=size), out / "figures",
+                    "sensitivity" + ("" if lang == "en" else f"_{lang}"))
     columns = ["outcome", "factor", "S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else \
         ["outcome", "factor", "mu_star", "mu_star_conf", "sigma"]
     click.echo(indices[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -447,8 +460,10 @@ def pd_concat(frames):
 @click.option("--peel-alpha", type=click.FloatRange(0.01, 0.5), default=0.05, show_default=True,
               help="Share of runs peeled off at each PRIM step.")
 @FORCE
+@LANG
+@SIZE
 def discover(folder: Path, outcome: str, threshold: float, below: bool, min_coverage: float, peel_alpha: float,
-             force: bool) -> None:
+             force: bool, lang: str, size: str) -> None:
     """Scenario discovery on a finished sweep FOLDER: which settings give success (PRIM boxes).
 
     Writes FOLDER/discovery-<outcome>/ with the peeling trajectory, the chosen box's limits and a chart.
@@ -473,7 +488,8 @@ def discover(folder: Path, outcome: str, threshold: float, below: bool, min_cove
         with atomic_folder(target, force=True if force or target.exists() else False) as staging:
             write_tables(staging, found)
             (staging / "figures").mkdir()
-            charts.save(charts.prim_tradeoff(found["trajectory"], outcome), staging / "figures", "prim_trajectory")
+            charts.save(charts.prim_tradeoff(found["trajectory"], outcome, lang=lang, size=size), staging / "figures",
+                        "prim_trajectory" + ("" if lang == "en" else f"_{lang}"))
     summary = found["summary"].iloc[0]
     click.echo(f"{int(summary['cases_of_interest'])} of {int(summary['runs'])} runs have {outcome} "
                f"{'<=' if below else '>='} {threshold}. Chosen box {int(summary['box_id'])}: coverage "
@@ -483,6 +499,24 @@ def discover(folder: Path, outcome: str, threshold: float, below: bool, min_cove
             limits = row.levels if row.kind == "categorical" else f"{row.low:.3g} .. {row.high:.3g}"
             click.echo(f"  {row.factor}: {limits}")
     click.echo(f"results: {target}")
+
+
+@main.command()
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path))
+@LANG
+def report(results: Path, lang: str) -> None:
+    """Write report.html (self-contained) and report.pdf (one page) for a RESULTS folder.
+
+    The report gives the scenario's title, description and question, key metrics with 5-95%
+    intervals, the main charts, the parameters that differ from the baseline and the data sources.
+    Chinese reports are written as report_zh.html / report_zh.pdf.
+    """
+    from .report import write_report
+
+    with user_errors():
+        html_path, pdf_path = write_report(results, lang=lang)
+    click.echo(f"report: {html_path}")
+    click.echo(f"report: {pdf_path}")
 
 
 def suggest_command(name: str) -> str:

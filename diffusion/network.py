@@ -37,6 +37,7 @@ class RegionSet:
     cluster_names: list[str] = field(default_factory=list)
     membership: np.ndarray = None       # R x K weights: 1 full member, 0.5 partial
     kind: str = "provinces"
+    sea_ties: frozenset = frozenset()   # region-number pairs (i < j) joined by sea rather than land
 
     @property
     def n(self) -> int:
@@ -105,6 +106,8 @@ def _provinces(params: Parameters, timeline: Timeline) -> RegionSet:
         adj = adj[adj["type"] != "sea"]
     matrix = _symmetric(len(names), adj["a"].map(index), adj["b"].map(index))
     matrix.data[:] = 1.0
+    sea = adj[adj["type"] == "sea"]
+    sea_ties = frozenset(tuple(sorted((index[a], index[b]))) for a, b in zip(sea["a"], sea["b"]))
     ftz_step = np.full(len(names), NEVER, dtype=np.int64)
     for row in china.ftz().itertuples():
         ftz_step[index[row.province]] = max(1, timeline.step_of(row.launched))
@@ -117,7 +120,7 @@ def _provinces(params: Parameters, timeline: Timeline) -> RegionSet:
     return RegionSet(names=names, names_zh=prov["name_zh"].tolist(), gdp_per_capita=gdp,
                      base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity), ftz_step=ftz_step,
                      x=prov["lon"].to_numpy(float), y=prov["lat"].to_numpy(float), adjacency=matrix,
-                     cluster_names=cluster_names, membership=membership, kind="provinces")
+                     cluster_names=cluster_names, membership=membership, kind="provinces", sea_ties=sea_ties)
 
 
 def _historical_ftz_steps(n_ftz: int, timeline: Timeline) -> np.ndarray:

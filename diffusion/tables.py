@@ -219,10 +219,22 @@ def _share_within(born: pd.DataFrame, column: str, horizon: int, steps: int) -> 
     return float((old[column] <= horizon).mean()) if len(old) else np.nan
 
 
+def network(model: DiffusionModel) -> pd.DataFrame:
+    """One row per tie of the network: source, target, weight, type (land, sea or tie)."""
+    from scipy import sparse
+
+    coo = sparse.triu(model.regions.adjacency, k=1).tocoo()
+    names = np.array(model.regions.names, dtype=object)
+    kind = "land" if model.regions.kind == "provinces" else "tie"
+    types = ["sea" if (int(i), int(j)) in model.regions.sea_ties else kind for i, j in zip(coo.row, coo.col)]
+    return pd.DataFrame({"run": model.run_id, "source": names[coo.row], "target": names[coo.col],
+                         "weight": coo.data, "type": types})
+
+
 TABLES = {
     "adoptions": adoptions, "innovations": innovations, "regions": regions, "series": series,
     "coverage_by_category": coverage_by_category, "coverage_by_region": coverage_by_region,
-    "channels": channels_over_time, "metrics": metrics,
+    "channels": channels_over_time, "metrics": metrics, "network": network,
 }
 
 

@@ -1,0 +1,121 @@
+"""Charts and reports: drawn from tables only, finished-looking, in English and Chinese."""
+
+import base64
+import re
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+
+from diffusion import charts
+from diffusion.cli import main
+from diffusion.i18n import cjk_font
+from diffusion.params import make_parameters
+from diffusion.run import run_ensemble, summarise_metrics
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return run_ensemble(make_parameters({"time": {"steps": 24}}), replicates=2, root_seed=0).tables
+
+
+def rendered(fig) -> np.ndarray:
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3]
+
+
+def assert_finished(fig, title_words, xlabel=None, ylabel=None):
+    texts = " ".join([ax.get_title(loc="left") for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""])
+    for word in title_words:
+        assert word in texts, f"{word!r} not in titles {texts!r}"
+    if xlabel:
+        assert any(xlabel in ax.get_xlabel() for ax in fig.axes)
+    if ylabel:
+        assert any(ylabel in ax.get_ylabel() for ax in fig.axes)
+    pixels = rendered(fig)
+    assert pixels.std() > 10, "the image is blank"
+    matplotlib.pyplot.close(fig)
+
+
+def test_each_chart_draws_from_tables_with_titles_and_axes(tables):
+    assert_finished(charts.adoption_curves(tables["series"], tables["batches"]), ["Adoption of FTZ innovations"],
+                    "Date", "coverage")
+    assert_finished(charts.category_curves(tables["coverage_by_category"]), ["Adoption by category", "investment"])
+    assert_finished(charts.channel_attribution(tables["channels"]), ["channel attribution"], "Date", "Adoptions")
+    assert_finished(charts.province_map(tables["regions"], tables["network"], tables["adoptions"], tables["innovations"]),
+                    ["quarters from pilot to adoption"])
+    assert_finished(charts.region_category_heatmap(tables["adoptions"], tables["innovations"]), ["by region and category"])
+    assert_finished(charts.failures_chart(tables["adoptions"]), ["Failures and corrections"], None, "Failures")
+    assert_finished(charts.ftz_gap(tables["series"]), ["FTZ minus non-FTZ"], "Date", "percentage points")
+    summary = summarise_metrics(pd.concat([tables["metrics"].assign(scenario="a"), tables["metrics"].assign(scenario="b")]),
+                                by="scenario")
+    assert_finished(charts.metric_comparison(summary), ["Key metrics by scenario", "Final coverage"])
+    series = pd.concat([tables["series"].assign(scenario="a"), tables["series"].assign(scenario="b")])
+    assert_finished(charts.scenario_curves(series), ["Adoption coverage by scenario"], "Date")
+
+
+def test_charts_never_touch_a_model():
+    import inspect
+
+    source = inspect.getsource(charts)
+    assert "DiffusionModel" not in source and "from .model" not in source
+
+
+def test_figures_are_written_as_png_svg_and_pdf_in_page_and_slide_sizes(tables, tmp_path):
+    page = charts.save(charts.ftz_gap(tables["series"], size="page"), tmp_path, "gap_page")
+    slide = charts.save(charts.ftz_gap(tables["series"], size="slide"), tmp_path, "gap_slide")
+    assert page == ["gap_page.png", "gap_page.svg", "gap_page.pdf"] and len(slide) == 3
+    from PIL import Image
+
+    small, large = Image.open(tmp_path / "gap_page.png").size, Image.open(tmp_path / "gap_slide.png").size
+    assert large[0] > small[0] * 1.3
+    assert (tmp_path / "gap_page.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_chinese_labels_render_with_a_font_that_has_the_glyphs(tables):
+    assert cjk_font() is not None, "install Debian's fonts-noto-cjk"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph is a warning in matplotlib: make it fail
+        fig = charts.province_map(tables["regions"], tables["network"], tables["adoptions"], tables["innovations"],
+                                  lang="zh")
+        rendered(fig)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if re.search(r"[\u4e00-\u9fff]", t.get_text())]
+    assert any("上海" == t.get_text() for t in texts) and any("季度" in t.get_text() for t in texts)
+    for text in texts:
+        paths = font_manager.fontManager._find_fonts_by_props(text.get_fontproperties())
+        faces = [FT2Font(str(p)) for p in paths]
+        for char in set(re.findall(r"[\u4e00-\u9fff]", text.get_text())):
+            assert any(face.get_char_index(ord(char)) for face in faces), f"no font has {char!r}"
+    matplotlib.pyplot.close(fig)
+
+
+def test_report_html_is_self_contained_and_pdf_has_one_page(tmp_path):
+    from pypdf import PdfReader
+
+    runner = CliRunner()
+    out = tmp_path / "run"
+    assert runner.invoke(main, ["run", "fault-tolerance-high", "--replicates", "2", "--steps", "24",
+                                "--out", str(out)]).exit_code == 0
+    for lang, title in (("en", "Fault tolerance high"), ("zh", "容错纠错机制")):
+        result = runner.invoke(main, ["report", str(out), "--lang", lang])
+        assert result.exit_code == 0, result.output
+        suffix = "" if lang == "en" else "_zh"
+        page = (out / f"report{suffix}.html").read_text(encoding="utf-8")
+        assert title in page and "institutions.fault_tolerance" in page
+        images = re.findall(r'<img[^>]+src="([^"]+)"', page)
+        assert len(images) >= 4 and all(src.startswith("data:image/png;base64,") for src in images)
+        assert len(base64.b64decode(images[0].split(",", 1)[1])) > 10_000
+        reader = PdfReader(out / f"report{suffix}.pdf")
+        assert len(reader.pages) == 1
+        text = reader.pages[0].extract_text()
+        assert ("Key metrics" if lang == "en" else "关键指标") in text
+
+
+def test_report_refuses_a_folder_that_is_not_a_results_folder(tmp_path):
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "not a results folder" in result.output
