@@ -519,6 +519,43 @@ def report(results: Path, lang: str) -> None:
     click.echo(f"report: {pdf_path}")
 
 
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("--port", type=click.IntRange(min=1024, max=65535), default=8765, show_default=True,
+              help="Port to serve the app on (on 127.0.0.1 only).")
+@LANG
+def app(scenario: str | None, port: int, lang: str) -> None:
+    """Serve the teaching app in the browser: the network, curves and channels, live.
+
+    Open http://127.0.0.1:PORT/ . Controls (channel weights, leadership model, fault tolerance,
+    incentives, feedback, network) take effect on Reset; Step and the play button advance the
+    model. The app starts from SCENARIO (default 'baseline'); stop it with Ctrl+C.
+    """
+    import os
+    import socket
+    import subprocess
+
+    from .app import LANG_ENV, SCENARIO_ENV
+
+    with user_errors():
+        resolved = _load(scenario or "baseline")
+        resolved.parameters()
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            fail(f"port {port} on 127.0.0.1 is in use; choose another with --port")
+    source = str(resolved.source) if resolved.source else (scenario or "baseline")
+    env = {**os.environ, SCENARIO_ENV: source, LANG_ENV: lang}
+    click.echo(f"serving {resolved.name} on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
+    command = [sys.executable, "-m", "solara", "run", "diffusion.app", "--host", "127.0.0.1", "--port", str(port),
+               "--production", "--no-open"]
+    try:
+        sys.exit(subprocess.call(command, env=env))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
 def suggest_command(name: str) -> str:
     return _did_you_mean(name, list(main.commands))
 

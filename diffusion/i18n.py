@@ -156,8 +156,13 @@ def cjk_font() -> str | None:
                 continue
             if FT2Font(path).get_char_index(ord("中")):
                 return family
-        if attempt == 0:  # fonts installed after matplotlib cached its font list: rebuild the list once
-            font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        if attempt == 0:  # fonts installed after matplotlib cached its font list: rebuild the list once,
+            # in place, since the renderers hold references to the font manager object
+            rebuilt = font_manager._load_fontmanager(try_read_cache=False)
+            font_manager.fontManager.__dict__.update(rebuilt.__dict__)
+            cached = getattr(font_manager.FontManager, "_findfont_cached", None)
+            if hasattr(cached, "cache_clear"):
+                cached.cache_clear()
     return None
 
 
@@ -176,7 +181,9 @@ def use_cjk_font() -> str | None:
                           "fonts-noto-cjk (apt-get install fonts-noto-cjk) and run again.", stacklevel=2)
             _warned = True
         return None
-    current = matplotlib.rcParams["font.sans-serif"]
+    # matplotlib falls back glyph by glyph only along font.family, not within a generic family's list
+    current = list(matplotlib.rcParams["font.family"])
     if family not in current:
-        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", family, *current]
+        first = [f for f in current if f not in ("sans-serif", "serif", "monospace")] or ["DejaVu Sans"]
+        matplotlib.rcParams["font.family"] = [*first, family]
     return family
