@@ -43,8 +43,9 @@ def update_beliefs(belief_mean: np.ndarray, belief_precision: np.ndarray, signal
 
 def gather_signals(visibility, broadcast: np.ndarray, outcome_sum: np.ndarray, outcome_count: np.ndarray):
     """Signals each region receives: S = V @ Y + b_r sum_j Y[j], N likewise (Y: outcomes this step, R x I')."""
-    signal_sum = visibility @ outcome_sum
-    signal_count = visibility @ outcome_count
+    width = outcome_sum.shape[1]
+    both = visibility @ np.hstack([outcome_sum, outcome_count])  # one sparse product for both
+    signal_sum, signal_count = both[:, :width], both[:, width:]
     if broadcast.any():
         signal_sum += np.multiply.outer(broadcast, outcome_sum.sum(axis=0))
         signal_count += np.multiply.outer(broadcast, outcome_count.sum(axis=0))

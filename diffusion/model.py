@@ -53,6 +53,15 @@ def _gini(values: np.ndarray) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * total))
 
 
+def _unique_inverse(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_inverse=True) for integers in [0, size), by a mask instead of a sort."""
+    mask = np.zeros(size, dtype=bool)
+    mask[values] = True
+    unique = np.flatnonzero(mask)
+    lookup = np.cumsum(mask) - 1
+    return unique, lookup[values]
+
+
 class DiffusionModel(mesa.Model):
     """Local governments adopting FTZ reform innovations; ``DiffusionModel(params, rng=seed).run()``."""
 
@@ -166,20 +175,21 @@ class DiffusionModel(mesa.Model):
 
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
-        born = self.innovations.birth_step <= max(self.steps, 1)
-        adopted = self.adopted[:, born]
-        per_region = adopted.mean(axis=1) if born.any() else np.zeros(self.n_regions)
+        n_born = int(np.count_nonzero(self.innovations.birth_step <= max(self.steps, 1)))
+        # only born innovations are ever adopted, so counting over all columns counts the born ones
+        counts = np.count_nonzero(self.adopted, axis=1)
+        per_region = counts / n_born if n_born else np.zeros(self.n_regions)
         ftz = self.ftz_open()
         return {
             "coverage": float(per_region.mean()),
             "ftz_coverage": float(per_region[ftz].mean()) if ftz.any() else float("nan"),
             "non_ftz_coverage": float(per_region[~ftz].mean()) if (~ftz).any() else float("nan"),
-            "innovations": int(born.sum()),
+            "innovations": n_born,
             "binding_items": int((self.binding_step > 0).sum()),
             "binding_batches": sum(b["kind"] == "binding" for b in self.centre.batches),
             "best_practice_items": int((self.best_practice_step > 0).sum()),
             **self.counters,
-            "gini": _gini(adopted.sum(axis=1)),
+            "gini": _gini(counts),
         }
 
     def attribution(self, region: int, innovation: int) -> dict[str, float] | None:
@@ -323,7 +333,7 @@ class DiffusionModel(mesa.Model):
         np.add.at(self.centre_count, cols[reported], 1.0)
         if not self.params.channels.learning.enabled:
             return
-        unique, position = np.unique(cols, return_inverse=True)
+        unique, position = _unique_inverse(cols, self.n_innovations)
         outcome_sum = np.zeros((self.n_regions, unique.size))
         outcome_count = np.zeros((self.n_regions, unique.size))
         np.add.at(outcome_sum, (rows, position), outcome)

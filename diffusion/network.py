@@ -68,6 +68,8 @@ def build_regions(params: Parameters, timeline: Timeline, rng: np.random.Generat
                                  timeline.start, timeline.period_months)
     if kind == "edge_list":
         return _edge_list(params, timeline, rng)
+    if kind == "prefectures":
+        return _prefectures(params, timeline, rng)
     return _synthetic(params, timeline, rng)
 
 
@@ -167,6 +169,88 @@ def _synthetic(params: Parameters, timeline: Timeline, rng: np.random.Generator)
                      base_capacity=capacity, ftz_step=_assign_ftz(capacity, net.ftz_share, timeline, rng),
                      x=np.cos(angle), y=np.sin(angle), adjacency=matrix, cluster_names=[],
                      membership=np.zeros((n, 0)), kind=net.kind)
+
+
+MUNICIPALITIES = ("Beijing", "Tianjin", "Shanghai", "Chongqing")
+
+
+def _share_out(total: int, weights: np.ndarray, minimum: np.ndarray) -> np.ndarray:
+    """Integers >= minimum summing to total, proportional to weights (largest remainders)."""
+    counts = minimum.copy()
+    left = total - counts.sum()
+    if left <= 0:
+        return counts
+    ideal = left * weights / weights.sum()
+    counts += np.floor(ideal).astype(int)
+    remainder = total - counts.sum()
+    counts[np.argsort(-(ideal - np.floor(ideal)), kind="stable")[:remainder]] += 1
+    return counts
+
+
+def _prefectures(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
+    """Province -> prefecture-level city hierarchy: real provinces, synthetic cities (docs/model.md).
+
+    Cities are shared out by population (municipalities stay one region); the capital sits at its real
+    coordinates and hosts the province's FTZ; other cities are scattered around it. Ties: every city to
+    its capital and to its two nearest cities in the province; across each real provincial border
+    (and the Guangdong-Hainan sea link), the closest pair of cities. GDP per capita is the province's
+    times lognormal noise (sd regions.capacity_sd), the capital 30% above; capacity follows as for
+    provinces. Clusters are inherited from the province.
+    """
+    base = _provinces(params, timeline)
+    prov = china.provinces()
+    n_prov = base.n
+    municipal = np.isin(base.names, MUNICIPALITIES)
+    minimum = np.where(municipal, 1, 2)
+    weights = np.where(municipal, 0.0, prov["pop_2023"].to_numpy(float))
+    counts = _share_out(max(params.network.cities, int(minimum.sum())) - int(municipal.sum()), weights,
+                        np.where(municipal, 0, 2)) + municipal.astype(int)
+    province_of = np.repeat(np.arange(n_prov), counts)
+    n = int(counts.sum())
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    capital = np.zeros(n, dtype=bool)
+    capital[first] = True
+    rank = np.arange(n) - first[province_of]
+    spread = 0.9 * np.sqrt(counts[province_of])  # degrees: bigger provinces spread wider
+    angle = rng.uniform(0, 2 * np.pi, n)
+    radius = spread * np.sqrt(rng.uniform(0.05, 1.0, n))
+    x = base.x[province_of] + np.where(capital, 0.0, radius * np.cos(angle))
+    y = base.y[province_of] + np.where(capital, 0.0, 0.75 * radius * np.sin(angle))
+    capitals_en, capitals_zh = prov["capital"].tolist(), prov["capital_zh"].tolist()
+    names = [capitals_en[p] if c else f"{base.names[p]} city {k + 1}" for p, c, k in zip(province_of, capital, rank)]
+    names_zh = [capitals_zh[p] if c else f"{capitals_zh[p]}周边第{k + 1}市"
+                for p, c, k in zip(province_of, capital, rank)]
+    rows, cols = [], []
+    points = np.column_stack([x, y])
+    for p in range(n_prov):
+        members = np.flatnonzero(province_of == p)
+        for city in members[1:]:
+            rows.append(first[p])
+            cols.append(city)
+            d = np.hypot(*(points[members] - points[city]).T)
+            d[members == city] = np.inf
+            for other in members[np.argsort(d, kind="stable")[:2]]:
+                rows.append(city)
+                cols.append(other)
+    border = sparse.triu(base.adjacency, k=1).tocoo()
+    sea = []
+    for a, b in zip(border.row, border.col):
+        ma, mb = np.flatnonzero(province_of == a), np.flatnonzero(province_of == b)
+        d = np.hypot(points[ma, None, 0] - points[None, mb, 0], points[ma, None, 1] - points[None, mb, 1])
+        i, j = np.unravel_index(np.argmin(d), d.shape)
+        rows.append(ma[i])
+        cols.append(mb[j])
+        if (int(a), int(b)) in base.sea_ties:
+            sea.append(tuple(sorted((int(ma[i]), int(mb[j])))))
+    matrix = _symmetric(n, rows, cols)
+    matrix.data[:] = 1.0
+    gdp = base.gdp_per_capita[province_of] * np.where(capital, 1.3, 1.0) * np.exp(
+        params.regions.capacity_sd * rng.standard_normal(n))
+    ftz_step = np.where(capital, base.ftz_step[province_of], NEVER).astype(np.int64)
+    return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp,
+                     base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity), ftz_step=ftz_step,
+                     x=x, y=y, adjacency=matrix, cluster_names=base.cluster_names,
+                     membership=base.membership[province_of], kind="prefectures", sea_ties=frozenset(sea))
 
 
 def read_edge_list(path: str | Path) -> pd.DataFrame:

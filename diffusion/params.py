@@ -63,12 +63,18 @@ class TimeParams(Section):
 class NetworkParams(Section):
     """Which regions exist and who observes and competes with whom."""
 
-    kind: Literal["provinces", "small_world", "scale_free", "random", "complete", "edge_list"] = P(
-        "provinces", unit="-", description="Network of regions: the real provinces or a synthetic/user graph.",
+    kind: Literal["provinces", "prefectures", "small_world", "scale_free", "random", "complete", "edge_list"] = P(
+        "provinces", unit="-", description="Network of regions: the real provinces, prefecture-level cities "
+        "within them (synthetic, see cities), or a synthetic/user graph.",
         why="The embedded default: 31 mainland provinces, 68 land borders + Guangdong-Hainan sea link.")
     n_regions: int = P(31, unit="regions", ge=2, le=100_000,
                        description="Number of regions of a synthetic network (ignored for provinces/edge_list).",
                        why="Same size as the provincial default so results are comparable.")
+    cities: int = P(300, unit="regions", ge=31, le=100_000,
+                    description="Number of prefecture-level cities (prefectures only), shared out among the "
+                    "provinces by population; the 4 municipalities stay one region each.",
+                    why="China has 333 prefecture-level divisions plus 4 municipalities (2023); about 300 keeps "
+                    "the hierarchy's scale without claiming real city data.")
     mean_degree: float = P(4.5, unit="ties", gt=0, le=1000,
                            description="Mean number of ties per region in small_world/scale_free/random graphs.",
                            why="4.45 = 2 x 69 / 31, the mean degree of the provincial adjacency graph.")

@@ -360,6 +360,8 @@ def estimate_memory(params: Parameters) -> tuple[int, int, int]:
     net = params.network
     if net.kind == "provinces":
         regions = 31
+    elif net.kind == "prefectures":
+        regions = net.cities
     elif net.kind == "edge_list":
         regions = 1000  # unknown until read; the edge list itself bounds it
     else:

@@ -176,14 +176,27 @@ def channels_over_time(model: DiffusionModel) -> pd.DataFrame:
 
 
 def metrics(model: DiffusionModel) -> pd.DataFrame:
-    """Headline metrics of the run, one row: coverage, speed, breadth, failures, gaps and inequality."""
-    inn = innovations(model)
-    reg = regions(model)
+    """Headline metrics of the run, one row: coverage, speed, breadth, failures, gaps and inequality.
+
+    Computed from the model's arrays (not from the innovations and regions tables, which give the same
+    numbers) because experiments compute it for every run.
+    """
+    inn = model.innovations
     summary = model.summary()
     binding = [b for b in model.centre.batches if b["kind"] == "binding"]
     end_2023 = model.timeline.step_of(pd.Timestamp("2023-12-01").date())
-    ftz = reg["ftz"].to_numpy()
-    born = inn[inn["birth_step"] <= model.steps]
+    born = inn.birth_step <= model.steps
+    national = model.adopted.mean(axis=0) >= model.params.output.national_share
+    times = {}
+    for share, name in ((0.5, "time_to_50"), (0.9, "time_to_90")):
+        reached = _coverage_steps(model, share)
+        times[name] = np.where(reached > 0, reached - inn.birth_step, np.nan)[born]
+    adopted = np.count_nonzero(model.adopted[:, born], axis=1)
+    coverage = adopted / born.sum() if born.any() else np.zeros(model.n_regions)
+    ftz = model.regions.ftz_step != NEVER
+    horizon = 60 // model.params.time.period_months
+    old = inn.birth_step[born] <= model.steps - horizon
+    any_born = bool(born.any())
     row = {
         "run": model.run_id, "steps": model.steps, "regions": model.n_regions, "innovations": model.n_innovations,
         "coverage": summary["coverage"],
@@ -191,19 +204,17 @@ def metrics(model: DiffusionModel) -> pd.DataFrame:
         "binding_batches_by_2023": sum(b["step"] <= end_2023 for b in binding),
         "binding_items_by_2023": sum(len(b["items"]) for b in binding if b["step"] <= end_2023),
         "best_practice_items": summary["best_practice_items"],
-        "share_national": float(born["national"].mean()) if len(born) else np.nan,
-        "share_reaching_50": float(born["time_to_50"].notna().mean()) if len(born) else np.nan,
-        "share_reaching_90": float(born["time_to_90"].notna().mean()) if len(born) else np.nan,
-        "median_time_to_50": float(born["time_to_50"].median()) if len(born) else np.nan,
-        "median_time_to_90": float(born["time_to_90"].median()) if len(born) else np.nan,
-        "share_90_within_5_years": _share_within(born, "time_to_90", 60 // model.params.time.period_months,
-                                                 model.steps),
+        "share_national": float(national[born].mean()) if any_born else np.nan,
+        "share_reaching_50": float((~np.isnan(times["time_to_50"])).mean()) if any_born else np.nan,
+        "share_reaching_90": float((~np.isnan(times["time_to_90"])).mean()) if any_born else np.nan,
+        "median_time_to_50": _median(times["time_to_50"]),
+        "median_time_to_90": _median(times["time_to_90"]),
+        "share_90_within_5_years": float((times["time_to_90"][old] <= horizon).mean()) if old.any() else np.nan,
         "adoptions": summary["adoptions"], "failures": summary["failures"],
         "corrections": summary["corrections"], "abandonments": summary["abandonments"],
         "failure_rate": summary["failures"] / summary["adoptions"] if summary["adoptions"] else np.nan,
-        "ftz_gap": float(reg.loc[ftz, "coverage"].mean() - reg.loc[~ftz, "coverage"].mean())
-        if ftz.any() and (~ftz).any() else np.nan,
-        "gini": _gini(reg["adopted"].to_numpy()),
+        "ftz_gap": float(coverage[ftz].mean() - coverage[~ftz].mean()) if ftz.any() and (~ftz).any() else np.nan,
+        "gini": _gini(adopted),
     }
     ev = model.events()
     decided = ~ev["pilot"]
@@ -213,10 +224,10 @@ def metrics(model: DiffusionModel) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _share_within(born: pd.DataFrame, column: str, horizon: int, steps: int) -> float:
-    """Share of innovations old enough to be judged that reached the mark within ``horizon`` steps."""
-    old = born[born["birth_step"] <= steps - horizon]
-    return float((old[column] <= horizon).mean()) if len(old) else np.nan
+def _median(values: np.ndarray) -> float:
+    """Median ignoring NaN (as pandas does); NaN when nothing is left."""
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if values.size else np.nan
 
 
 def network(model: DiffusionModel) -> pd.DataFrame:

@@ -66,3 +66,34 @@ def test_region_overrides_apply_to_one_region():
     hubei = next(a for a in model.region_agents if a.name == "Hubei")
     assert henan.leadership == "reform_office" and henan.fault_tolerance == 0.9
     assert hubei.leadership == "leading_group"
+
+
+def test_prefecture_hierarchy_nests_about_300_cities_in_the_real_provinces():
+    import networkx as nx
+
+    model = DiffusionModel({"network": {"kind": "prefectures"}}, rng=0)
+    regions = model.regions
+    assert regions.n == 300
+    assert nx.is_connected(regions.graph())
+    for municipality in ("Beijing", "Tianjin", "Shanghai", "Chongqing"):
+        assert municipality in regions.names
+    assert "Guangzhou" in regions.names and "Shijiazhuang" in regions.names  # capitals keep real names
+    # the 22 FTZs open in capitals at the real dates; clusters are inherited from the province
+    provincial = DiffusionModel(rng=0).regions
+    assert sorted(regions.ftz_step[regions.ftz_step < 10**6]) == sorted(provincial.ftz_step[provincial.ftz_step < 10**6])
+    assert regions.cluster_names == provincial.cluster_names
+    assert regions.membership.sum(axis=0).min() > provincial.membership.sum(axis=0).min()
+    # a city of Hainan reaches Guangdong only by the sea tie
+    assert len(regions.sea_ties) == 1
+    model.run()
+    assert 0 < model.coverage() < 1
+
+
+def test_prefecture_count_is_a_parameter_and_runs_are_reproducible():
+    a = DiffusionModel({"network": {"kind": "prefectures", "cities": 120}}, rng=4)
+    b = DiffusionModel({"network": {"kind": "prefectures", "cities": 120}}, rng=4)
+    assert a.n_regions == 120 and a.regions.names == b.regions.names
+    assert np.array_equal(a.regions.x, b.regions.x)
+    a.run()
+    b.run()
+    assert np.array_equal(a.adopted, b.adopted)
