@@ -355,3 +355,86 @@ def draw_run_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = 
     for stem, draw in figures.items():
         names += save(draw(), folder, stem + suffix)
     return names
+
+
+# ----------------------------------------------------------------------------------- calibration
+def calibration_curves(curves: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """Observed mean cumulative adoption curve against the posterior predictive median and 90% band."""
+    with house_style(size):
+        fig, ax = plt.subplots()
+        x = curves["time_since_introduction"]
+        if "simulated_median" in curves.columns:
+            ax.fill_between(x, 100 * curves["simulated_q05"], 100 * curves["simulated_q95"], color=PALETTE[0],
+                            alpha=0.18, lw=0, label=t("cal_band", lang))
+            ax.plot(x, 100 * curves["simulated_median"], color=PALETTE[0], label=t("cal_simulated", lang))
+        ax.plot(x, 100 * curves["observed"], "o-", color=PALETTE[1], ms=3, label=t("cal_observed", lang))
+        ax.set_ylim(0, 100)
+        ax.set_xlabel(t("cal_time_axis", lang, months=int(curves["period_months"].iloc[0])))
+        ax.set_ylabel(t("cal_curve_axis", lang))
+        ax.set_title(t("cal_curves_title", lang), loc="left")
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+    return fig
+
+
+def calibration_posterior(posterior: pd.DataFrame, fitted: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """Posterior (weighted histogram of adjusted draws, median and 90% interval) against the uniform prior."""
+    names = list(fitted["parameter"])
+    with house_style(size):
+        width, height = SIZES[size]
+        cols = min(3, len(names))
+        rows = int(np.ceil(len(names) / cols))
+        fig, axes = plt.subplots(rows, cols, figsize=(width, max(height * 0.6 * rows, 2.4)), squeeze=False)
+        for ax, row in zip(axes.ravel(), fitted.itertuples()):
+            low, high = row.prior_min, row.prior_max
+            ax.hist(posterior[row.parameter], bins=20, range=(low, high), weights=posterior["weight"], density=True,
+                    color=PALETTE[0], alpha=0.7, label=t("cal_posterior", lang))
+            ax.axhline(1.0 / (high - low), color="0.4", ls="--", lw=1, label=t("cal_prior", lang))
+            ax.axvline(row.median, color=PALETTE[1], lw=1.2)
+            ax.axvspan(row.q05, row.q95, color=PALETTE[1], alpha=0.1, lw=0)
+            ax.set_xlim(low, high)
+            ax.set_title(row.parameter, fontsize=7.5, loc="left")
+            ax.set_yticks([])
+        for ax in axes.ravel()[len(names):]:
+            ax.axis("off")
+        axes.ravel()[0].legend(fontsize=6.5)
+        fig.suptitle(t("cal_posterior_title", lang), x=0.01, ha="left", fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def calibration_coefficients(event_history: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """Event-history logit coefficients: observed (95% CI) against the posterior predictive 90% band."""
+    with house_style(size):
+        fig, ax = plt.subplots()
+        y = np.arange(len(event_history))
+        ax.errorbar(event_history["coefficient"], y - 0.12, xerr=[event_history["coefficient"] - event_history["ci_low"],
+                    event_history["ci_high"] - event_history["coefficient"]], fmt="o", color=PALETTE[1], capsize=3,
+                    label=t("cal_observed_ci", lang))
+        if "simulated_mean" in event_history.columns:
+            ax.errorbar(event_history["simulated_mean"], y + 0.12,
+                        xerr=[event_history["simulated_mean"] - event_history["simulated_q05"],
+                              event_history["simulated_q95"] - event_history["simulated_mean"]],
+                        fmt="s", color=PALETTE[0], capsize=3, label=t("cal_simulated_band", lang))
+        ax.set_yticks(y, [t(f"cal_term_{term}", lang) for term in event_history["term"]])
+        ax.invert_yaxis()
+        ax.axvline(0, color="0.5", lw=0.7)
+        ax.set_xlabel(t("cal_coefficient_axis", lang))
+        ax.set_title(t("cal_eha_title", lang), loc="left")
+        ax.legend(loc="best")
+        fig.tight_layout()
+    return fig
+
+
+def draw_calibration_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = "en",
+                             size: str = "page") -> list[str]:
+    """Draw a calibration's charts (curves, posterior, event-history coefficients) into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "" if lang == "en" else f"_{lang}"
+    names = save(calibration_curves(tables["curves"], lang, size), folder, "calibration_curves" + suffix)
+    names += save(calibration_posterior(tables["posterior"], tables["fitted"], lang, size), folder,
+                  "calibration_posterior" + suffix)
+    names += save(calibration_coefficients(tables["event_history"], lang, size), folder,
+                  "calibration_event_history" + suffix)
+    return names

@@ -1,4 +1,4 @@
-"""Command line: run, compare, validate, show, list and schema for scenario files.
+"""Command line: run, compare, sweep, calibrate, report, app and the scenario-file tools.
 
 Every user mistake is answered with one sentence on standard error and exit status 2; no traceback,
 no results folder.
@@ -554,6 +554,90 @@ def app(scenario: str | None, port: int, lang: str) -> None:
         sys.exit(subprocess.call(command, env=env))
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+# ------------------------------------------------------------------------------------- calibrate
+@main.command()
+@click.argument("scenario")
+@click.option("--data", "data", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV of observed adoptions: region,policy,adopted[,category]; adopted is a year, month, "
+                   "day or quarter (2016, 2016-05, 2016-05-17, 2016Q2).")
+@click.option("--edges", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV edge list source,target[,weight] of the data's own regions (default: the 31 provinces "
+                   "and their borders, which the data's regions must then be).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder to create (default: results/<name>-calibration-<timestamp>/).")
+@click.option("--simulations", type=click.IntRange(min=20, max=1_000_000), default=None,
+              help="Prior simulations (default: the scenario's calibrate.simulations).")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed (default: the scenario's 'seed'). Same seed, same fit, on any number of workers.")
+@WORKERS
+@FORCE
+@LANG
+@SIZE
+def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, simulations: int | None,
+              seed: int | None, workers: int, force: bool, lang: str, size: str) -> None:
+    """Fit the parameters in SCENARIO's calibrate block to observed adoptions (ABC).
+
+    Writes fitted.csv (posterior mean, median, sd, 5-95% interval), the posterior and every
+    simulation, observed vs simulated curves, statistics and event-history logit coefficients, their
+    charts, and fitted.yaml (a scenario with the posterior medians). See docs/calibration.md.
+    """
+    from .calibrate import calibrate as fit
+    from .calibrate import write_calibration
+    from .observed import read_observed
+
+    with user_errors():
+        sc = _apply_overrides(_load(scenario), None, seed, None)
+        if sc.calibrate is None:
+            fail(f"{sc.source or scenario}: the scenario has no 'calibrate' block; add one naming the parameters to "
+                 f"fit and their bounds, e.g.\n  calibrate:\n    parameters:\n      channels.competition.weight: "
+                 f"{{min: 0, max: 2}}")
+        if simulations is not None:
+            source = sc.source
+            sc = sc.model_copy(update={"calibrate": sc.calibrate.model_copy(update={"simulations": simulations})})
+            sc._source = source
+        observed = read_observed(data, edges, period_months=sc.time.period_months)
+        out = out or _default_out(f"{sc.name}-calibration")
+        if out.exists() and not force:
+            fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
+        click.echo(f"{observed.path}: {len(observed.policies)} policies, {int((observed.steps > 0).sum())} adoptions "
+                   f"in {len(observed.regions)} regions, {observed.timeline.label(1)} to "
+                   f"{observed.timeline.label(observed.timeline.steps)}", err=True)
+        total = sc.calibrate.simulations + sc.calibrate.predictive
+        with progress_bar(total, f"{sc.name}: calibrating") as advance:
+            result = fit(sc, observed, workers=workers, progress=advance)
+        write_calibration(out, sc, observed, result, workers=workers, force=force, lang=lang, size=size,
+                          command=" ".join(["diffusion", *sys.argv[1:]]))
+    click.echo(f"{result.simulations} simulations ({result.failed} failed) in {result.seconds:.1f} s; "
+               f"posterior median and 90% interval:")
+    for row in result.tables["fitted"].itertuples():
+        click.echo(f"  {row.parameter}: {row.median:.4g} [{row.q05:.4g}, {row.q95:.4g}]")
+    click.echo(f"results: {out}")
+
+
+@main.command()
+@click.argument("scenario", default="baseline", required=False)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV file to write: region,policy,adopted,category (the format calibrate reads).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the run (default: the scenario's).")
+@click.option("--yearly", is_flag=True, help="Write adoption years instead of periods (e.g. 2016 not 2016Q2).")
+@FORCE
+def observe(scenario: str, out: Path, seed: int | None, yearly: bool, force: bool) -> None:
+    """Write one run of SCENARIO as an observed-adoptions table, to test a calibration on known truth."""
+    from .model import DiffusionModel
+    from .observed import from_model
+
+    with user_errors():
+        sc = _apply_overrides(_load(scenario), None, seed, None)
+        if out.exists() and not force:
+            fail(f"file {str(out)!r} already exists; choose another --out or pass --force")
+        table = from_model(DiffusionModel(sc.parameters(), rng=sc.seed).run(), yearly=yearly)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.partial")
+        table.to_csv(partial, index=False)
+        partial.replace(out)
+    click.echo(f"{len(table)} adoptions of {table['policy'].nunique()} policies: {out}")
 
 
 def suggest_command(name: str) -> str:

@@ -38,6 +38,23 @@ class Innovations:
         return len(self.benefit)
 
 
+@dataclass(frozen=True)
+class InnovationPlan:
+    """Innovations given from outside (observed policies, for calibration) instead of generated.
+
+    Each has a birth step and an origin region (its first adopter, who pilots it); categories are
+    optional names. Traits (benefit, risk, complexity, fit) and pathways are still drawn per run.
+    """
+
+    birth_step: np.ndarray
+    origin: np.ndarray
+    category: tuple[str, ...] | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.birth_step)
+
+
 def _local_weights(regions: RegionSet, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
     """Relative local innovation intensity of each region at each step (steps x R), FTZ and autonomy."""
     steps = np.arange(1, params.time.steps + 1)[:, None]
@@ -57,10 +74,14 @@ def _spread(expected: float, weights: np.ndarray, rng: np.random.Generator) -> n
     return rng.poisson(expected * weights / total)
 
 
-def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator) -> Innovations:
-    """Draw the innovations of one run from the run's generator."""
+def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
+             plan: InnovationPlan | None = None) -> Innovations:
+    """Draw the innovations of one run from the run's generator (births and origins from ``plan`` if given)."""
     spec = params.innovations
     weights = spec.category_weights or china.category_weights()
+    if plan is not None and plan.category is not None:
+        names = sorted(set(plan.category))
+        weights = {name: float(plan.category.count(name)) for name in names}
     categories = list(weights)
     cat_p = np.array([weights[c] for c in categories], dtype=float)
     if (cat_p < 0).any() or cat_p.sum() <= 0:
@@ -69,7 +90,12 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator) -
     mix = np.array([getattr(spec.pathway_mix, p) for p in PATHWAYS], dtype=float)
     mix /= mix.sum()
 
-    if spec.source == "initial":
+    if plan is not None:
+        n = plan.n
+        origin = np.asarray(plan.origin, dtype=np.int64)
+        created = np.asarray(plan.birth_step, dtype=np.int64)
+        pathway = rng.choice(len(PATHWAYS), size=n, p=mix)
+    elif spec.source == "initial":
         n = spec.n_initial
         origin = np.full(n, -1)
         created = np.ones(n, dtype=np.int64)
@@ -106,13 +132,17 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator) -
     eval_lag = np.array([effects.evaluation_lag[p] for p in PATHWAYS])[pathway]
     shift = np.array([effects.benefit_shift[p] for p in PATHWAYS])[pathway]
     sd_factor = np.array([effects.benefit_sd_factor[p] for p in PATHWAYS])[pathway]
-    birth = created + (auth_lag if spec.source == "pilots" else 0)
+    birth = created + (auth_lag if spec.source == "pilots" and plan is None else 0)
     keep = birth <= params.time.steps  # ideas whose pilot would start after the horizon are not part of the run
     created, origin, pathway, birth = created[keep], origin[keep], pathway[keep], birth[keep]
     eval_lag, shift, sd_factor = eval_lag[keep], shift[keep], sd_factor[keep]
     n = len(birth)
 
-    category = rng.choice(len(categories), size=n, p=cat_p)
+    if plan is not None and plan.category is not None:
+        category = np.array([categories.index(c) for c in plan.category], dtype=np.int64)[keep]
+        rng.choice(len(categories), size=n, p=cat_p)  # keep the stream aligned with the generated case
+    else:
+        category = rng.choice(len(categories), size=n, p=cat_p)
     benefit = spec.benefit_mean + shift + spec.benefit_sd * sd_factor * rng.standard_normal(n)
     risk = rng.uniform(spec.risk_min, spec.risk_max, size=n)
     complexity = np.exp(spec.complexity_sd * rng.standard_normal(n))

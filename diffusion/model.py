@@ -24,7 +24,7 @@ from scipy import sparse
 from . import competition, learning
 from .agents import CentralGovernment, Region
 from .failure import realise_outcomes
-from .innovations import generate
+from .innovations import InnovationPlan, generate
 from .institutions import (COMMERCE_CATEGORIES, broadcast_weight, correction_probability, implementation_quality, mandate_drive,
                            region_institutions, risk_deterrent)
 from .mandate import build_schedule, mandate_hazard
@@ -66,7 +66,7 @@ class DiffusionModel(mesa.Model):
     """Local governments adopting FTZ reform innovations; ``DiffusionModel(params, rng=seed).run()``."""
 
     def __init__(self, params: Parameters | dict | None = None, *, rng: int | np.random.Generator | None = None,
-                 run_id: int = 0):
+                 run_id: int = 0, plan: InnovationPlan | None = None):
         if params is None:
             params = Parameters()
         elif isinstance(params, dict):
@@ -83,7 +83,7 @@ class DiffusionModel(mesa.Model):
         self.timeline = Timeline(params.time.start, params.time.period_months, params.time.steps)
         self.regions = build_regions(params, self.timeline, self.rng)
         self.institutions = region_institutions(params, self.regions, self.rng)
-        self.innovations = generate(params, self.regions, self.rng)
+        self.innovations = generate(params, self.regions, self.rng, plan)
         self.schedule = build_schedule(params, self.timeline)
         self._check_clusters()
         self._init_state()

@@ -13,6 +13,7 @@ A scenario is the parameter schema (``diffusion/params.py``) serialised, plus me
     institutions:
       fault_tolerance: 0.9
     sweep: {...}                   # optional, see SweepSpec
+    calibrate: {...}               # optional, see CalibrateSpec (diffusion calibrate)
 
 Only ``yaml.safe_load`` is used: nothing in a scenario file is executed.
 """
@@ -89,6 +90,17 @@ class SweepSpec(BaseModel):
         return self
 
 
+class CalibrateSpec(BaseModel):
+    """What ``diffusion calibrate`` fits: numeric parameters with uniform prior bounds, and the ABC budget."""
+
+    model_config = ConfigDict(extra="forbid")
+    parameters: dict[str, RangeSpec] = Field(..., min_length=1, description="Dotted parameter name -> {min, max}: "
+                                             "the uniform prior range of each parameter to fit.")
+    simulations: int = Field(1000, ge=20, le=1_000_000, description="Prior simulations (model runs) to draw.")
+    accept: float = Field(0.1, gt=0, le=1, description="Share of simulations nearest the data that are kept.")
+    predictive: int = Field(100, ge=0, le=100_000, description="Posterior predictive runs for the bands and checks.")
+
+
 class Scenario(Parameters):
     """A scenario file: metadata plus every parameter section (all optional; defaults from the schema)."""
 
@@ -102,6 +114,8 @@ class Scenario(Parameters):
     steps: int | None = Field(None, ge=1, le=2000, description="Shortcut for time.steps.")
     until: str | None = Field(None, description="Run until this date or period (e.g. 2030-12 or 2030Q4).")
     sweep: SweepSpec | None = Field(None, description="Optional sweep over parameters (diffusion sweep).")
+    calibrate: CalibrateSpec | None = Field(None, description="Optional: parameters to fit to observed adoptions "
+                                            "(diffusion calibrate).")
     _source: Path | None = PrivateAttr(None)
 
     @property
@@ -151,8 +165,9 @@ class Scenario(Parameters):
         """Metadata and every parameter, fully resolved (no extends), as plain data for YAML/JSON."""
         data = self.model_dump(mode="json", exclude={"extends", "steps", "until"})
         data["time"]["steps"] = self.parameters().time.steps
-        if data.get("sweep") is None:
-            data.pop("sweep", None)
+        for block in ("sweep", "calibrate"):
+            if data.get(block) is None:
+                data.pop(block, None)
         return data
 
 
@@ -309,6 +324,8 @@ def load_scenario(reference: str | Path, check_names: bool = True) -> Scenario:
             params = scenario.parameters()
     if scenario.sweep is not None:
         _check_sweep(path, scenario)
+    if scenario.calibrate is not None:
+        _check_calibrate(path, scenario)
     try:
         check_resources(params, scenario.replicates)
         if check_names:
@@ -334,6 +351,32 @@ def _check_sweep(path: Path, scenario: Scenario) -> None:
         if isinstance(values, RangeSpec) and not isinstance(_lookup(base, key), (int, float)):
             raise ScenarioError(f"{path}: sweep.parameters.{key}: a range needs a numeric parameter; "
                                 f"list the choices instead")
+
+
+def _check_calibrate(path: Path, scenario: Scenario) -> None:
+    from .params import with_changes
+
+    base = scenario.parameters()
+    for key, bounds in scenario.calibrate.parameters.items():
+        try:
+            current = _lookup(base, key)
+        except (AttributeError, KeyError, TypeError):
+            try:
+                with_changes(base, {key: bounds.min})
+            except ValueError as error:
+                message = str(error).replace("invalid parameters:\n  ", "")
+                raise ScenarioError(f"{path}: calibrate.parameters.{key}: {message}") from None
+            current = None
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            raise ScenarioError(f"{path}: calibrate.parameters.{key}: only numeric parameters can be calibrated "
+                                f"(this one is {current!r}); fix categorical choices in the scenario itself")
+        for value in (bounds.min, bounds.max):
+            try:
+                with_changes(base, {key: value})
+            except ValueError as error:
+                message = str(error).replace("invalid parameters:\n  ", "")
+                raise ScenarioError(f"{path}: calibrate.parameters.{key}: bound {value!r} is not allowed: "
+                                    f"{message}") from None
 
 
 def _lookup(params: Parameters, dotted: str):

@@ -1,0 +1,269 @@
+"""Observed adoptions: a plain table ``region, policy, adopted[, category]`` read, checked and put on a timeline.
+
+Any set of jurisdictions can be used. The regions are those of the network the data come with: the 31
+provinces when every region in the table is a province (names as in ``data/provinces.csv``, English or
+Chinese), otherwise the regions of the edge list given with ``--edges``. A region of the network that
+never appears in the table simply never adopted.
+
+``adopted`` is a year (``2016``), a month (``2016-05``), a day (``2016-05-17``) or a quarter
+(``2016Q2``). When every date is a bare year the calibration works in years (one step = 12 months);
+otherwise it keeps the scenario's period (a quarter by default). Step 1 is the period holding the
+earliest adoption; the horizon ends with the period of the latest one.
+
+Every problem is reported like a scenario-file problem: the file, the line, the column, what was
+given and what is expected (``ObservedDataError``, a ``ValueError``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import china
+from .innovations import InnovationPlan
+from .params import _did_you_mean
+from .timeline import Timeline
+
+REQUIRED = ("region", "policy", "adopted")
+OPTIONAL = ("category",)
+DATE_FORMS = "a year (2016), a month (2016-05), a day (2016-05-17) or a quarter (2016Q2)"
+
+
+class ObservedDataError(ValueError):
+    """The observed adoption table (or its edge list) is missing, malformed or does not fit the network."""
+
+
+@dataclass(frozen=True)
+class ObservedAdoptions:
+    """Observed first adoptions on a timeline, over a fixed set of regions.
+
+    ``steps`` is the regions x policies matrix of adoption steps (0 = never adopted within the horizon).
+    """
+
+    path: Path
+    regions: list[str]
+    policies: list[str]
+    categories: tuple[str, ...] | None
+    steps: np.ndarray
+    timeline: Timeline
+    network: dict
+    yearly: bool
+
+    @property
+    def birth(self) -> np.ndarray:
+        """Step of each policy's first adoption."""
+        return np.where(self.steps > 0, self.steps, np.iinfo(np.int32).max).min(axis=0)
+
+    @property
+    def origin(self) -> np.ndarray:
+        """Index of each policy's first adopter (the first listed when several adopt in the same period)."""
+        masked = np.where(self.steps > 0, self.steps, np.iinfo(np.int32).max)
+        return masked.argmin(axis=0)
+
+    def plan(self, regions: list[str]) -> InnovationPlan:
+        """The policies as innovations of a model whose regions are ``regions`` (same names, any order)."""
+        index = {name: i for i, name in enumerate(regions)}
+        origin = np.array([index[self.regions[o]] for o in self.origin], dtype=np.int64)
+        return InnovationPlan(birth_step=self.birth.astype(np.int64), origin=origin, category=self.categories)
+
+    def aligned(self, regions: list[str]) -> np.ndarray:
+        """The adoption-step matrix with rows in the order of ``regions``."""
+        index = {name: i for i, name in enumerate(self.regions)}
+        return self.steps[[index[name] for name in regions]]
+
+    def table(self) -> pd.DataFrame:
+        """Tidy observed adoptions: region, policy, step, period, date."""
+        rows, cols = np.nonzero(self.steps)
+        steps = self.steps[rows, cols]
+        return pd.DataFrame({"region": np.array(self.regions)[rows], "policy": np.array(self.policies)[cols],
+                             "step": steps, "period": [self.timeline.label(s) for s in steps],
+                             "date": self.timeline.dates(steps).to_numpy()})
+
+
+# ------------------------------------------------------------------------------------------- dates
+_YEAR = re.compile(r"^(\d{4})(?:\.0)?$")
+_QUARTER = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
+_DAY = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+def parse_adoption_date(text: str) -> tuple[date, bool]:
+    """(first day of the period named, whether it was a bare year); ValueError with the accepted forms."""
+    text = str(text).strip()
+    if match := _YEAR.match(text):
+        return date(int(match[1]), 1, 1), True
+    if match := _QUARTER.match(text):
+        return date(int(match[1]), 3 * int(match[2]) - 2, 1), False
+    if match := _MONTH.match(text):
+        return date(int(match[1]), int(match[2]), 1), False
+    if match := _DAY.match(text):
+        day = date(int(match[1]), int(match[2]), int(match[3]))
+        return day.replace(day=1), False
+    raise ValueError(text)
+
+
+def _parse_dates(path: Path, column: pd.Series) -> tuple[list[date], np.ndarray]:
+    days, yearly = [], []
+    for position, value in enumerate(column):
+        try:
+            day, bare = parse_adoption_date(value)
+        except ValueError:
+            raise ObservedDataError(f"{path}: line {position + 2}, column 'adopted': {value!r} is not a date; "
+                                    f"give {DATE_FORMS}") from None
+        if not 1900 <= day.year <= 2200:
+            raise ObservedDataError(f"{path}: line {position + 2}, column 'adopted': year {day.year} is out of range "
+                                    f"(1900-2200)")
+        days.append(day)
+        yearly.append(bare)
+    return days, np.array(yearly)
+
+
+# ------------------------------------------------------------------------------------------ reading
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise ObservedDataError(f"{path}: file does not exist; give a CSV file with columns region,policy,adopted"
+                                f"[,category]")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise ObservedDataError(f"{path}: the file is empty; expected a header region,policy,adopted[,category] "
+                                f"and one row per adoption") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ObservedDataError(f"{path}: not a readable CSV file ({str(error).strip()}); expected UTF-8 with "
+                                f"columns region,policy,adopted[,category]") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    known = REQUIRED + OPTIONAL
+    for column in table.columns:
+        if column not in known:
+            raise ObservedDataError(f"{path}: unknown column {column!r}{_did_you_mean(column, known)}; "
+                                    f"the columns are region, policy, adopted and optionally category")
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise ObservedDataError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(table.columns)}); "
+                                f"expected region,policy,adopted[,category]")
+    if table.empty:
+        raise ObservedDataError(f"{path}: the table has no rows; add one row per adoption: region,policy,adopted")
+    for column in table.columns:
+        table[column] = table[column].str.strip()
+        blank = np.flatnonzero((table[column] == "").to_numpy())
+        if blank.size:
+            raise ObservedDataError(f"{path}: line {int(blank[0]) + 2}, column {column!r} is empty; every row needs "
+                                    f"a region, a policy and an adoption date")
+    return table
+
+
+def _network_regions(path: Path, names: list[str], edges: Path | None) -> tuple[list[str], dict]:
+    """The regions of the network the data live on, and the network parameters that build it."""
+    from .network import read_edge_list
+
+    if edges is not None:
+        try:
+            table = read_edge_list(edges)
+        except ValueError as error:
+            raise ObservedDataError(str(error).replace("network.edge_list: ", "--edges: ")) from None
+        regions = list(dict.fromkeys(list(table["source"]) + list(table["target"])))
+        network = {"kind": "edge_list", "edge_list": str(Path(edges).resolve())}
+    else:
+        regions = china.provinces()["name_en"].tolist()
+        network = {"kind": "provinces"}
+    unknown = [n for n in dict.fromkeys(names) if n not in regions]
+    if unknown:
+        line = names.index(unknown[0]) + 2
+        where = f"the edge list {str(edges)!r}" if edges is not None else "the 31 provinces (data/provinces.csv)"
+        hint = ("add it to the edge list" if edges is not None else
+                "use a province name as in data/provinces.csv, or give your own regions' ties with --edges FILE")
+        raise ObservedDataError(f"{path}: line {line}, column 'region': {unknown[0]!r} is not a region of {where}"
+                                f"{_did_you_mean(unknown[0], regions)}; {hint}"
+                                + (f" ({len(unknown)} unknown regions in all)" if len(unknown) > 1 else ""))
+    return regions, network
+
+
+def _province_names(table: pd.DataFrame) -> pd.Series:
+    """Chinese province names, full (上海市) or short (上海), mapped to the English ones the model uses."""
+    from .i18n import _short_zh
+
+    provinces = china.provinces()
+    to_en = dict(zip(provinces["name_zh"], provinces["name_en"]))
+    to_en.update({_short_zh(zh): en for zh, en in zip(provinces["name_zh"], provinces["name_en"])})
+    to_en.update({zh[:-1]: en for zh, en in zip(provinces["name_zh"], provinces["name_en"]) if zh[-1] in "省市"})
+    return table["region"].map(lambda n: to_en.get(n, n))
+
+
+def read_observed(path: str | Path, edges: str | Path | None = None, period_months: int = 3) -> ObservedAdoptions:
+    """Read and check an observed adoption table; ObservedDataError naming file, line and column on any problem."""
+    path = Path(path)
+    edges = Path(edges) if edges is not None else None
+    table = _read_csv(path)
+    if edges is None:
+        table["region"] = _province_names(table)
+    names = table["region"].tolist()
+    regions, network = _network_regions(path, names, edges)
+
+    key = table[["region", "policy"]]
+    duplicated = key.duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        first = int(np.flatnonzero(duplicated)[0])
+        same = np.flatnonzero((key == key.iloc[first]).all(axis=1).to_numpy())
+        raise ObservedDataError(f"{path}: lines {same[0] + 2} and {same[1] + 2}: region {key.iloc[first, 0]!r} adopts "
+                                f"policy {key.iloc[first, 1]!r} twice; keep one row per region and policy (the first "
+                                f"adoption)")
+
+    days, bare = _parse_dates(path, table["adopted"])
+    yearly = bool(bare.all())
+    period = 12 if yearly else int(period_months)
+    earliest = min(days)
+    start = date(earliest.year, 1, 1) if yearly else date(earliest.year, (earliest.month - 1) // period * period + 1, 1)
+    probe = Timeline(start, period, 1)
+    step = np.array([probe.step_of(d) for d in days], dtype=np.int32)
+    timeline = Timeline(start, period, int(step.max()))
+
+    policies = list(dict.fromkeys(table["policy"]))
+    p_index = {p: i for i, p in enumerate(policies)}
+    r_index = {r: i for i, r in enumerate(regions)}
+    steps = np.zeros((len(regions), len(policies)), dtype=np.int32)
+    steps[table["region"].map(r_index).to_numpy(), table["policy"].map(p_index).to_numpy()] = step
+
+    categories = None
+    if "category" in table.columns:
+        per_policy = table.groupby("policy", sort=False)["category"].agg(lambda c: sorted(set(c)))
+        mixed = per_policy[per_policy.map(len) > 1]
+        if len(mixed):
+            raise ObservedDataError(f"{path}: column 'category': policy {mixed.index[0]!r} has several categories "
+                                    f"({', '.join(mixed.iloc[0])}); give each policy one category")
+        categories = tuple(per_policy.loc[p][0] for p in policies)
+    if len(policies) < 2 or steps.astype(bool).sum() < 3:
+        raise ObservedDataError(f"{path}: {len(policies)} policies and {int((steps > 0).sum())} adoptions are too few "
+                                f"to calibrate; give at least 2 policies and 3 adoptions")
+    return ObservedAdoptions(path=path, regions=regions, policies=policies, categories=categories, steps=steps,
+                             timeline=timeline, network=network, yearly=yearly)
+
+
+def from_model(model, *, yearly: bool = False) -> pd.DataFrame:
+    """A finished model's first adoptions as an observed table (region, policy, adopted, category).
+
+    Use it to test a calibration on data whose true parameters are known. ``adopted`` is the period
+    label (``2016Q2``) or, with ``yearly=True``, the year.
+    """
+    first = first_adoption_steps(model)
+    rows, cols = np.nonzero(first)
+    labels = [str(model.timeline.date_of(s).year) if yearly else model.timeline.label(s) for s in first[rows, cols]]
+    return pd.DataFrame({"region": np.array(model.regions.names)[rows], "policy": [f"P{c:04d}" for c in cols],
+                         "adopted": labels, "category": model.category_names[cols]})
+
+
+def first_adoption_steps(model) -> np.ndarray:
+    """Regions x innovations matrix of each region's first adoption step (0 = never), failed ones included.
+
+    A failed adoption that was abandoned still happened: it counts as the region's adoption, as it
+    would in an observed record of when a policy was first taken up.
+    """
+    events = model.events()
+    first = np.full((model.n_regions, model.n_innovations), np.iinfo(np.int32).max, dtype=np.int32)
+    np.minimum.at(first, (events["region"], events["innovation"]), events["step"].astype(np.int32))
+    first[first == np.iinfo(np.int32).max] = 0
+    return first
