@@ -146,7 +146,9 @@ class DiffusionModel(mesa.Model):
         # clusters chosen for coordination, and who partners whom in them
         chosen = [self.regions.cluster_names.index(c) for c in p.coordination.clusters]
         self.coordination_membership = self.regions.membership[:, chosen]
-        partners = sparse.csr_matrix(self.coordination_membership @ self.coordination_membership.T)
+        membership = sparse.csr_matrix(self.coordination_membership)   # sparse: a dense R x R product would
+        partners = (membership @ membership.T).tocsr()                   # need 80 GB at 100,000 regions
+        partners.sort_indices()                                          # same summation order as before
         partners.setdiag(0)
         partners.eliminate_zeros()
         self.cluster_partners = partners
