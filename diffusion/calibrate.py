@@ -42,7 +42,7 @@ from scipy import sparse
 
 from . import __version__
 from .model import DiffusionModel
-from .observed import ObservedAdoptions, first_adoption_steps
+from .observed import ObservedAdoptions, coarsen, first_adoption_steps
 from .params import Parameters, with_changes
 from .scenario import dump_yaml, parameter_hash
 
@@ -214,6 +214,7 @@ class Problem:
     eha_start: np.ndarray
     regions: tuple[str, ...]
     observed_steps: np.ndarray
+    substeps: int            # model steps per observed period (4 when yearly data meet a quarterly model)
 
 
 def simulation_seed(root: tuple[int, ...], index: int) -> np.random.SeedSequence:
@@ -251,7 +252,7 @@ def run_simulation(problem: Problem, index: int, theta: np.ndarray | None = None
     model_rng = np.random.default_rng(simulation_seed(problem.root, index).spawn(2)[1])
     try:
         model = DiffusionModel(_model_params(problem, theta), rng=model_rng, plan=problem.plan).run()
-        steps = first_adoption_steps(model)
+        steps = coarsen(first_adoption_steps(model), problem.substeps)
         return {"index": index, "theta": theta, "stats": statistics(steps, problem.design, problem.eha_start),
                 "steps": steps, "error": ""}
     except Exception as error:  # a failed run is recorded and does not stop the calibration
@@ -372,13 +373,19 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
                          f"the parameters to fit with their bounds, e.g. calibrate: {{parameters: "
                          f"{{channels.competition.weight: {{min: 0, max: 2}}}}}}")
     data = scenario.parameters().model_dump(mode="json")
-    data["time"].update(start=observed.timeline.start.isoformat(), period_months=observed.timeline.period_months,
-                        steps=observed.timeline.steps)
+    period = scenario.time.period_months
+    if observed.timeline.period_months % period:
+        raise ValueError(f"{observed.path}: the data are observed every {observed.timeline.period_months} months, "
+                         f"which is not a whole number of the scenario's {period}-month steps; set time.period_months "
+                         f"to 1, 3, 6 or 12 accordingly")
+    substeps = observed.timeline.period_months // period
+    data["time"].update(start=observed.timeline.start.isoformat(), period_months=period,
+                        steps=observed.timeline.steps * substeps)
     data["network"].update(observed.network)
     base = Parameters.model_validate(data)
     probe = DiffusionModel(base.model_copy(update={"time": base.time.model_copy(update={"steps": 1})}), rng=0)
     regions = list(probe.regions.names)
-    plan = observed.plan(regions)
+    plan = observed.plan(regions, substeps)
     steps = observed.aligned(regions)
     design = StatisticsDesign.from_observed(steps, observed.timeline.steps, probe.regions.adjacency)
     names = tuple(spec.parameters)
@@ -388,7 +395,7 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
     root = (int(scenario.seed), *[int(digest[i:i + 8], 16) for i in range(0, 32, 8)])
     eha = event_history(steps, design.horizon, design.adjacency)
     return Problem(base=base, names=names, low=low, high=high, plan=plan, design=design, root=root, eha_start=eha,
-                   regions=tuple(regions), observed_steps=steps)
+                   regions=tuple(regions), observed_steps=steps, substeps=substeps)
 
 
 def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
@@ -533,6 +540,7 @@ def write_calibration(out: Path, scenario, observed: ObservedAdoptions, result: 
             "regions": len(observed.regions), "policies": len(observed.policies),
             "adoptions": int((observed.steps > 0).sum()), "period_months": observed.timeline.period_months,
             "start": observed.timeline.start.isoformat(), "steps": observed.timeline.steps,
+            "model_period_months": scenario.time.period_months,
             "network": observed.network, "method": "semi-automatic ABC, rejection + local-linear regression adjustment",
             "simulations": result.simulations, "failed": result.failed, "accept": spec.accept,
             "predictive": spec.predictive, "workers": workers, "timings": {"wall_seconds": round(result.seconds, 3)},

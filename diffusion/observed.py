@@ -6,9 +6,10 @@ Chinese), otherwise the regions of the edge list given with ``--edges``. A regio
 never appears in the table simply never adopted.
 
 ``adopted`` is a year (``2016``), a month (``2016-05``), a day (``2016-05-17``) or a quarter
-(``2016Q2``). When every date is a bare year the calibration works in years (one step = 12 months);
-otherwise it keeps the scenario's period (a quarter by default). Step 1 is the period holding the
-earliest adoption; the horizon ends with the period of the latest one.
+(``2016Q2``). When every date is a bare year the data are observed in years; otherwise in the
+scenario's period (a quarter by default). Period 1 holds the earliest adoption; the horizon ends with
+the period of the latest one. The model always runs in the scenario's own period, so its per-step
+rates keep their meaning; with yearly data its adoptions are counted by year before comparison.
 
 Every problem is reported like a scenario-file problem: the file, the line, the column, what was
 given and what is expected (``ObservedDataError``, a ``ValueError``).
@@ -65,11 +66,16 @@ class ObservedAdoptions:
         masked = np.where(self.steps > 0, self.steps, np.iinfo(np.int32).max)
         return masked.argmin(axis=0)
 
-    def plan(self, regions: list[str]) -> InnovationPlan:
-        """The policies as innovations of a model whose regions are ``regions`` (same names, any order)."""
+    def plan(self, regions: list[str], substeps: int = 1) -> InnovationPlan:
+        """The policies as innovations of a model whose regions are ``regions`` (same names, any order).
+
+        ``substeps`` model steps make one observed period (4 quarters in a year); a policy is born in
+        the first model step of the period of its first adoption.
+        """
         index = {name: i for i, name in enumerate(regions)}
         origin = np.array([index[self.regions[o]] for o in self.origin], dtype=np.int64)
-        return InnovationPlan(birth_step=self.birth.astype(np.int64), origin=origin, category=self.categories)
+        birth = (self.birth.astype(np.int64) - 1) * substeps + 1
+        return InnovationPlan(birth_step=birth, origin=origin, category=self.categories)
 
     def aligned(self, regions: list[str]) -> np.ndarray:
         """The adoption-step matrix with rows in the order of ``regions``."""
@@ -254,6 +260,13 @@ def from_model(model, *, yearly: bool = False) -> pd.DataFrame:
     labels = [str(model.timeline.date_of(s).year) if yearly else model.timeline.label(s) for s in first[rows, cols]]
     return pd.DataFrame({"region": np.array(model.regions.names)[rows], "policy": [f"P{c:04d}" for c in cols],
                          "adopted": labels, "category": model.category_names[cols]})
+
+
+def coarsen(steps: np.ndarray, substeps: int) -> np.ndarray:
+    """Adoption steps of a model measured in observed periods of ``substeps`` model steps (0 stays never)."""
+    if substeps == 1:
+        return steps
+    return np.where(steps > 0, (steps - 1) // substeps + 1, 0).astype(steps.dtype)
 
 
 def first_adoption_steps(model) -> np.ndarray:

@@ -194,3 +194,16 @@ def test_calibrate_block_is_checked_like_a_sweep(tmp_path):
 def test_scenario_without_calibrate_block_is_told_what_to_add(tmp_path, synthetic):
     result = diffusion("calibrate", "baseline", "--data", str(synthetic / "observed.csv"), "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "no 'calibrate' block" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_yearly_data_are_simulated_in_quarters_and_counted_by_year(tmp_path):
+    """Per-step rates keep their meaning: the model runs in the scenario's quarters, compared by year."""
+    data = tmp_path / "yearly.csv"
+    data.write_text("region,policy,adopted\nShanghai,P1,2014\nZhejiang,P1,2015\nJiangsu,P2,2015\nAnhui,P2,2017\n")
+    observed = read_observed(data)
+    assert observed.yearly and observed.timeline.steps == 4
+    problem = cal.problem_for(load_scenario(write_scenario(tmp_path, GOOD_SCENARIO)), observed)
+    assert problem.substeps == 4 and problem.base.time.period_months == 3 and problem.base.time.steps == 16
+    assert problem.plan.birth_step.tolist() == [1, 5]            # 2014Q1 and 2015Q1
+    result = cal.run_simulation(problem, 0)
+    assert result["steps"].max() <= 4                              # adoptions counted in years
