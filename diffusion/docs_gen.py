@@ -226,19 +226,6 @@ def scenario_keys() -> list[str]:
     return paths
 
 
-#: Meanings of scenario keys whose schema field has no description (a description in the schema wins).
-KEY_MEANINGS = {
-    "en": "In English.",
-    "zh": "In Chinese (简体中文).",
-    "min": "Lowest value of the range.",
-    "max": "Highest value of the range.",
-    "sweep.method": "grid: every combination of the listed values; lhs: a Latin hypercube of 'samples' points; "
-                    "sobol: a Saltelli sample for Sobol indices.",
-    "sweep.parameters": "Dotted parameter name -> a list of values (grid values, or the levels of a categorical "
-                        "factor) or {min, max} (a continuous range, for lhs and sobol).",
-}
-
-
 def _key_rows(model: type[BaseModel], prefix: str, skip: set[str]) -> list[tuple[str, str, str, str, str]]:
     """(key, type, default cell, allowed, meaning) of each field of a model, nested models walked."""
     rows = []
@@ -253,9 +240,7 @@ def _key_rows(model: type[BaseModel], prefix: str, skip: set[str]) -> list[tuple
             value = field.get_default(call_default_factory=True)
             default = "(empty)" if isinstance(value, BaseModel) else \
                 _code(json.dumps(value, default=str, ensure_ascii=False))
-        generic = re.sub(r"\.<\w+>\.", ".", path)
-        meaning = field.description or KEY_MEANINGS.get(generic) or KEY_MEANINGS.get(name) or \
-            ((models[0].__doc__ or "").strip().splitlines()[0] if models else "")
+        meaning = field.description or ((models[0].__doc__ or "").strip().splitlines()[0] if models else "")
         rows.append((path, _type_name(field.annotation), default, _bounds(field), meaning))
         for sub in models:
             rows += _key_rows(sub, path + ".", set())

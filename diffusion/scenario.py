@@ -47,16 +47,16 @@ class Bilingual(BaseModel):
     """A text in English and Chinese."""
 
     model_config = ConfigDict(extra="forbid")
-    en: str = ""
-    zh: str = ""
+    en: str = Field("", description="In English.")
+    zh: str = Field("", description="In Chinese (简体中文).")
 
 
 class RangeSpec(BaseModel):
     """A continuous range for a sampled (Latin hypercube / Sobol) parameter."""
 
     model_config = ConfigDict(extra="forbid")
-    min: float
-    max: float
+    min: float = Field(..., description="Lowest value of the range.")
+    max: float = Field(..., description="Highest value of the range.")
 
     @model_validator(mode="after")
     def _ordered(self) -> RangeSpec:
@@ -73,9 +73,13 @@ class SweepSpec(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    method: Literal["grid", "lhs", "sobol"] = "grid"
+    method: Literal["grid", "lhs", "sobol"] = Field(
+        "grid", description="grid: every combination of the listed values; lhs: a Latin hypercube of 'samples' "
+        "points; sobol: a Saltelli sample for Sobol indices.")
     samples: int = Field(16, ge=1, le=1_000_000, description="Samples (lhs) or base samples N (sobol).")
-    parameters: dict[str, list[Any] | RangeSpec] = Field(..., min_length=1)
+    parameters: dict[str, list[Any] | RangeSpec] = Field(
+        ..., min_length=1, description="Dotted parameter name -> a list of values (grid values, or the levels of a "
+        "categorical factor) or {min, max} (a continuous range, for lhs and sobol).")
 
     @model_validator(mode="after")
     def _grid_needs_lists(self) -> SweepSpec:
