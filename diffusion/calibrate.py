@@ -33,7 +33,7 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -245,13 +245,20 @@ def _current(params: Parameters, dotted: str):
 def run_simulation(problem: Problem, index: int, theta: np.ndarray | None = None) -> dict:
     """Run simulation ``index`` (at its prior draw, or at ``theta``); its statistics, or its error.
 
-    Child 0 of the simulation's seed sequence draws the parameters, child 1 runs the model.
+    Child 0 of the simulation's seed sequence draws the parameters, child 1 runs the model, child 2
+    places each policy's introduction within its observed period when a period holds several model
+    steps (the data say only the year: the quarter is drawn uniformly, as it is unknown).
     """
     if theta is None:
         theta = prior_draw(problem, index)
-    model_rng = np.random.default_rng(simulation_seed(problem.root, index).spawn(2)[1])
+    children = simulation_seed(problem.root, index).spawn(3)
+    model_rng = np.random.default_rng(children[1])
+    plan = problem.plan
+    if problem.substeps > 1:
+        offset = np.random.default_rng(children[2]).integers(0, problem.substeps, size=plan.n)
+        plan = replace(plan, birth_step=plan.birth_step + offset)
     try:
-        model = DiffusionModel(_model_params(problem, theta), rng=model_rng, plan=problem.plan).run()
+        model = DiffusionModel(_model_params(problem, theta), rng=model_rng, plan=plan).run()
         steps = coarsen(first_adoption_steps(model), problem.substeps)
         return {"index": index, "theta": theta, "stats": statistics(steps, problem.design, problem.eha_start),
                 "steps": steps, "error": ""}
