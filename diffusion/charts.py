@@ -216,13 +216,17 @@ def region_category_heatmap(adoptions: pd.DataFrame, innovations: pd.DataFrame, 
     with house_style(size):
         width, height = SIZES[size]
         fig, ax = plt.subplots(figsize=(width, max(height, 0.17 * len(table) + 1.5)))
+        ax.set_title(t("heatmap_title", lang), loc="left")
+        if table.empty:  # e.g. a two-step run in which nobody but the pilots adopted
+            ax.axis("off")
+            ax.text(0.5, 0.5, t("no_adoptions", lang), ha="center", va="center", transform=ax.transAxes)
+            return fig
         image = ax.imshow(table.to_numpy(float), aspect="auto", cmap="viridis_r")
         ax.set_yticks(range(len(table)), [region_name(r, lang) for r in table.index], fontsize=6)
         ax.set_xticks(range(table.shape[1]), [category_name(c, lang) for c in table.columns], rotation=35,
                       ha="right", fontsize=6.5)
         ax.grid(False)
         fig.colorbar(image, ax=ax, label=t("map_colorbar", lang), shrink=0.8)
-        ax.set_title(t("heatmap_title", lang), loc="left")
         fig.tight_layout()
     return fig
 

@@ -27,6 +27,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_title": ("Mean quarters from pilot to adoption", "从试点到采纳的平均季度数"),
     "map_colorbar": ("quarters", "季度"),
     "never": ("never adopted", "从未采纳"),
+    "no_adoptions": ("No region adopted an innovation it did not pilot.", "没有地区采纳非本地试点的创新。"),
     "ftz_marker": ("FTZ", "自贸试验区"),
     "heatmap_title": ("Mean quarters from pilot to adoption, by region and category",
                       "分地区、分领域从试点到采纳的平均季度数"),

@@ -119,3 +119,14 @@ def test_report_html_is_self_contained_and_pdf_has_one_page(tmp_path):
 def test_report_refuses_a_folder_that_is_not_a_results_folder(tmp_path):
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "not a results folder" in result.output
+
+
+def test_heatmap_of_a_run_without_spread_says_so_instead_of_an_empty_image():
+    params = make_parameters({"time": {"steps": 3}, "channels": {
+        name: {"enabled": False} for name in ("spontaneous", "learning", "competition", "mandate")}})
+    quiet = run_ensemble(params, replicates=1, root_seed=0).tables
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no singular-axis warnings from an empty image
+        fig = charts.region_category_heatmap(quiet["adoptions"], quiet["innovations"], lang="zh")
+        rendered(fig)
+    assert "没有地区" in " ".join(text.get_text() for ax in fig.axes for text in ax.texts)
