@@ -42,9 +42,9 @@ from scipy import sparse
 
 from . import __version__
 from .model import DiffusionModel
-from .observed import ObservedAdoptions, coarsen, first_adoption_steps
+from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption_steps
 from .params import Parameters, with_changes
-from .scenario import dump_yaml, parameter_hash
+from .scenario import _lookup, dump_yaml, parameter_hash
 
 CURVE_POINTS = 8
 TERMS = ("intercept", "neighbour_share", "log_time_since_introduction")
@@ -74,9 +74,7 @@ def risk_set(steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix) -> Ris
     Covariates: the share of the region's neighbours that had adopted p by the end of t - 1, and
     log(1 + t - b_p), the time since introduction.
     """
-    never = horizon + 1
-    adopted_at = np.where(steps > 0, steps, never)
-    birth = adopted_at.min(axis=0)
+    adopted_at, birth = adoption_times(steps, horizon)
     origin = adopted_at.argmin(axis=0)
     norm = _row_normalised(adjacency)
     first = np.zeros(steps.shape, dtype=bool)
@@ -155,7 +153,7 @@ class StatisticsDesign:
 
     @classmethod
     def from_observed(cls, steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix) -> StatisticsDesign:
-        birth = np.where(steps > 0, steps, horizon + 1).min(axis=0)
+        birth = adoption_times(steps, horizon)[1]
         exposure = horizon - birth      # the largest time since introduction each policy is observed at
         tau_max = max(1, int(np.floor(np.median(exposure))))
         curve_taus = np.arange(0, tau_max + 1)
@@ -169,8 +167,7 @@ class StatisticsDesign:
 
 def cumulative_curve(steps: np.ndarray, horizon: int, taus: np.ndarray) -> np.ndarray:
     """Mean share of regions that adopted a policy within tau steps of its introduction (exposed policies only)."""
-    adopted_at = np.where(steps > 0, steps, horizon + 1)
-    birth = adopted_at.min(axis=0)
+    adopted_at, birth = adoption_times(steps, horizon)
     relative = adopted_at - birth          # regions x policies: steps from introduction to adoption
     curve = np.full(len(taus), np.nan)
     for k, tau in enumerate(taus):
@@ -184,13 +181,12 @@ def statistics(steps: np.ndarray, design: StatisticsDesign, start=None) -> np.nd
     """The summary-statistic vector (``design.names()``) of one adoption matrix."""
     horizon = design.horizon
     regions = steps.shape[0]
-    adopted_at = np.where(steps > 0, steps, horizon + 1)
-    birth = adopted_at.min(axis=0)
+    adopted_at, birth = adoption_times(steps, horizon)
     coverage = (steps > 0).mean(axis=0)
     half = math.ceil(0.5 * regions)
-    time_to_half = np.sort(adopted_at, axis=0)[half - 1] - birth   # censored at the horizon
-    time_to_half = np.minimum(time_to_half, horizon + 1 - birth)
-    reached = np.sort(adopted_at, axis=0)[half - 1] <= horizon
+    at_half = np.sort(adopted_at, axis=0)[half - 1]                 # when the policy reached half the regions
+    time_to_half = np.minimum(at_half - birth, horizon + 1 - birth)   # censored at the horizon
+    reached = at_half <= horizon
     return np.concatenate([
         cumulative_curve(steps, horizon, design.taus),
         np.quantile(coverage, [0.1, 0.5, 0.9]),
@@ -227,19 +223,15 @@ def prior_draw(problem: Problem, index: int) -> np.ndarray:
     return problem.low + (problem.high - problem.low) * prior_rng.random(len(problem.names))
 
 
+def _as_parameter(params: Parameters, name: str, value: float) -> int | float:
+    """A fitted value in the parameter's own type: integer parameters are rounded."""
+    current = _lookup(params, name)
+    return int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value)
+
+
 def _model_params(problem: Problem, theta: np.ndarray) -> Parameters:
-    changes = {}
-    for name, value in zip(problem.names, theta):
-        current = _current(problem.base, name)
-        changes[name] = int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value)
-    return with_changes(problem.base, changes)
-
-
-def _current(params: Parameters, dotted: str):
-    node = params
-    for part in dotted.split("."):
-        node = node[part] if isinstance(node, dict) else getattr(node, part)
-    return node
+    return with_changes(problem.base, {name: _as_parameter(problem.base, name, value)
+                                       for name, value in zip(problem.names, theta)})
 
 
 def run_simulation(problem: Problem, index: int, theta: np.ndarray | None = None) -> dict:
@@ -372,13 +364,18 @@ class Calibration:
     seconds: float
 
 
+def require_calibrate_block(scenario) -> None:
+    """ValueError, saying what to add, when the scenario names nothing to fit."""
+    if scenario.calibrate is None:
+        raise ValueError(f"{scenario.source or scenario.name}: the scenario has no 'calibrate' block; add one naming "
+                         f"the parameters to fit and their bounds, e.g.\n  calibrate:\n    parameters:\n      "
+                         f"channels.competition.weight: {{min: 0, max: 2}}")
+
+
 def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
     """The calibration problem of a scenario with a ``calibrate`` block and observed adoptions."""
+    require_calibrate_block(scenario)
     spec = scenario.calibrate
-    if spec is None:
-        raise ValueError(f"{scenario.source or scenario.name}: the scenario has no 'calibrate' block; add one naming "
-                         f"the parameters to fit with their bounds, e.g. calibrate: {{parameters: "
-                         f"{{channels.competition.weight: {{min: 0, max: 2}}}}}}")
     data = scenario.parameters().model_dump(mode="json")
     period = scenario.time.period_months
     if observed.timeline.period_months % period:
@@ -496,7 +493,7 @@ def _tables(problem, observed, steps_obs, observed_stats, ok, results, theta, st
         curves["simulated_q05"] = np.nanquantile(sims, 0.05, axis=0)
         curves["simulated_median"] = np.nanmedian(sims, axis=0)
         curves["simulated_q95"] = np.nanquantile(sims, 0.95, axis=0)
-    birth = np.where(steps_obs > 0, steps_obs, design.horizon + 1).min(axis=0)
+    birth = adoption_times(steps_obs, design.horizon)[1]
     curves["policies_exposed"] = [(birth + tau <= design.horizon).sum() for tau in taus]
     curves["period_months"] = observed.timeline.period_months
 
@@ -522,8 +519,7 @@ def fitted_scenario(scenario, fitted: pd.DataFrame) -> dict:
         parts = name.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        current = _current(scenario, name)
-        node[parts[-1]] = int(round(value)) if isinstance(current, int) and not isinstance(current, bool) else float(value)
+        node[parts[-1]] = _as_parameter(scenario, name, value)
     return data
 
 

@@ -584,15 +584,12 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
     charts, and fitted.yaml (a scenario with the posterior medians). See docs/calibration.md.
     """
     from .calibrate import calibrate as fit
-    from .calibrate import write_calibration
+    from .calibrate import require_calibrate_block, write_calibration
     from .observed import read_observed
 
     with user_errors():
         sc = _apply_overrides(_load(scenario), None, seed, None)
-        if sc.calibrate is None:
-            fail(f"{sc.source or scenario}: the scenario has no 'calibrate' block; add one naming the parameters to "
-                 f"fit and their bounds, e.g.\n  calibrate:\n    parameters:\n      channels.competition.weight: "
-                 f"{{min: 0, max: 2}}")
+        require_calibrate_block(sc)
         if simulations is not None:
             source = sc.source
             sc = sc.model_copy(update={"calibrate": sc.calibrate.model_copy(update={"simulations": simulations})})
@@ -627,6 +624,7 @@ def observe(scenario: str, out: Path, seed: int | None, yearly: bool, force: boo
     """Write one run of SCENARIO as an observed-adoptions table, to test a calibration on known truth."""
     from .model import DiffusionModel
     from .observed import from_model
+    from .results import write_text_atomic
 
     with user_errors():
         sc = _apply_overrides(_load(scenario), None, seed, None)
@@ -634,9 +632,7 @@ def observe(scenario: str, out: Path, seed: int | None, yearly: bool, force: boo
             fail(f"file {str(out)!r} already exists; choose another --out or pass --force")
         table = from_model(DiffusionModel(sc.parameters(), rng=sc.seed).run(), yearly=yearly)
         out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.partial")
-        table.to_csv(partial, index=False)
-        partial.replace(out)
+        write_text_atomic(out, table.to_csv(index=False))
     click.echo(f"{len(table)} adoptions of {table['policy'].nunique()} policies: {out}")
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from . import __version__, tables
 from .params import Parameters, make_parameters, with_changes
+from .results import write_text_atomic
 
 KINDS = ("metrics", "series", "errors")
 SERIES_COLUMNS = ("run_id", "step", "date", "coverage", "ftz_coverage", "non_ftz_coverage", "binding_items",
@@ -102,7 +103,7 @@ class SweepStore:
         design.to_parquet(self.folder / "design.parquet", index=False)
         for kind in KINDS:
             (self.folder / kind).mkdir(exist_ok=True)
-        _atomic_write_text(self.meta_path, json.dumps(meta, indent=2, ensure_ascii=False, default=str))
+        write_text_atomic(self.meta_path, json.dumps(meta, indent=2, ensure_ascii=False, default=str))
 
     def meta(self) -> dict:
         return json.loads(self.meta_path.read_text(encoding="utf-8"))
@@ -156,12 +157,6 @@ class SweepStore:
         design = self.design()
         factor_cols = [c for c in design.columns if not c.startswith("_u_")]
         return metrics.merge(design[factor_cols], on="point", how="left")
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------------------------- backends

@@ -140,7 +140,7 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
 
     if plan is not None and plan.category is not None:
         category = np.array([categories.index(c) for c in plan.category], dtype=np.int64)[keep]
-        rng.choice(len(categories), size=n, p=cat_p)  # keep the stream aligned with the generated case
+        rng.choice(len(categories), size=n, p=cat_p)  # same draws after this, with or without named categories
     else:
         category = rng.choice(len(categories), size=n, p=cat_p)
     benefit = spec.benefit_mean + shift + spec.benefit_sd * sd_factor * rng.standard_normal(n)

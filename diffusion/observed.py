@@ -58,13 +58,12 @@ class ObservedAdoptions:
     @property
     def birth(self) -> np.ndarray:
         """Step of each policy's first adoption."""
-        return np.where(self.steps > 0, self.steps, np.iinfo(np.int32).max).min(axis=0)
+        return adoption_times(self.steps, self.timeline.steps)[1]
 
     @property
     def origin(self) -> np.ndarray:
         """Index of each policy's first adopter (the first listed when several adopt in the same period)."""
-        masked = np.where(self.steps > 0, self.steps, np.iinfo(np.int32).max)
-        return masked.argmin(axis=0)
+        return adoption_times(self.steps, self.timeline.steps)[0].argmin(axis=0)
 
     def plan(self, regions: list[str], substeps: int = 1) -> InnovationPlan:
         """The policies as innovations of a model whose regions are ``regions`` (same names, any order).
@@ -260,6 +259,12 @@ def from_model(model, *, yearly: bool = False) -> pd.DataFrame:
     labels = [str(model.timeline.date_of(s).year) if yearly else model.timeline.label(s) for s in first[rows, cols]]
     return pd.DataFrame({"region": np.array(model.regions.names)[rows], "policy": [f"P{c:04d}" for c in cols],
                          "adopted": labels, "category": model.category_names[cols]})
+
+
+def adoption_times(steps: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's adoption step of each policy (never = horizon + 1), and each policy's introduction step."""
+    adopted_at = np.where(steps > 0, steps, horizon + 1)
+    return adopted_at, adopted_at.min(axis=0)
 
 
 def coarsen(steps: np.ndarray, substeps: int) -> np.ndarray:

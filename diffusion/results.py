@@ -52,5 +52,17 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
         table.to_csv(out / f"{name}.csv", index=False)
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file through a temporary beside it, so a reader never sees it half-written."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_json(path: Path, data: dict) -> None:
     Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")

@@ -340,47 +340,41 @@ def load_scenario(reference: str | Path, check_names: bool = True) -> Scenario:
     return scenario
 
 
-def _check_sweep(path: Path, scenario: Scenario) -> None:
+def _check_value(path: Path, where: str, base: Parameters, key: str, value: Any, what: str = "") -> None:
+    """ScenarioError naming the file and ``where`` when ``key: value`` is not a valid parameter change."""
     from .params import with_changes
 
+    try:
+        with_changes(base, {key: value})
+    except ValueError as error:
+        message = str(error).replace("invalid parameters:\n  ", "")
+        raise ScenarioError(f"{path}: {where}.{key}: {what}{message}") from None
+
+
+def _check_sweep(path: Path, scenario: Scenario) -> None:
     base = scenario.parameters()
     for key, values in scenario.sweep.parameters.items():
         probe = [values.min, values.max] if isinstance(values, RangeSpec) else values
         for value in probe:
-            try:
-                with_changes(base, {key: value})
-            except ValueError as error:
-                message = str(error).replace("invalid parameters:\n  ", "")
-                raise ScenarioError(f"{path}: sweep.parameters.{key}: value {value!r} is not allowed: {message}") from None
+            _check_value(path, "sweep.parameters", base, key, value, f"value {value!r} is not allowed: ")
         if isinstance(values, RangeSpec) and not isinstance(_lookup(base, key), (int, float)):
             raise ScenarioError(f"{path}: sweep.parameters.{key}: a range needs a numeric parameter; "
                                 f"list the choices instead")
 
 
 def _check_calibrate(path: Path, scenario: Scenario) -> None:
-    from .params import with_changes
-
     base = scenario.parameters()
     for key, bounds in scenario.calibrate.parameters.items():
         try:
             current = _lookup(base, key)
         except (AttributeError, KeyError, TypeError):
-            try:
-                with_changes(base, {key: bounds.min})
-            except ValueError as error:
-                message = str(error).replace("invalid parameters:\n  ", "")
-                raise ScenarioError(f"{path}: calibrate.parameters.{key}: {message}") from None
+            _check_value(path, "calibrate.parameters", base, key, bounds.min)   # names the unknown parameter
             current = None
         if isinstance(current, bool) or not isinstance(current, (int, float)):
             raise ScenarioError(f"{path}: calibrate.parameters.{key}: only numeric parameters can be calibrated "
                                 f"(this one is {current!r}); fix categorical choices in the scenario itself")
         for value in (bounds.min, bounds.max):
-            try:
-                with_changes(base, {key: value})
-            except ValueError as error:
-                message = str(error).replace("invalid parameters:\n  ", "")
-                raise ScenarioError(f"{path}: calibrate.parameters.{key}: bound {value!r} is not allowed: "
-                                    f"{message}") from None
+            _check_value(path, "calibrate.parameters", base, key, value, f"bound {value!r} is not allowed: ")
 
 
 def _lookup(params: Parameters, dotted: str):
