@@ -44,6 +44,7 @@ from . import __version__
 from .model import DiffusionModel
 from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption_steps
 from .params import Parameters, with_changes
+from .run import replicate_seed
 from .scenario import _lookup, dump_yaml, parameter_hash
 
 CURVE_POINTS = 8
@@ -206,20 +207,21 @@ class Problem:
     high: np.ndarray
     plan: object
     design: StatisticsDesign
-    root: tuple[int, ...]
+    digest: str              # parameter hash of the base parameters: with the seed, keys every simulation
+    seed: int
     eha_start: np.ndarray
-    regions: tuple[str, ...]
     observed_steps: np.ndarray
     substeps: int            # model steps per observed period (4 when yearly data meet a quarterly model)
 
 
-def simulation_seed(root: tuple[int, ...], index: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence(list(root), spawn_key=(int(index),))
+def simulation_seed(problem: Problem, index: int) -> np.random.SeedSequence:
+    """The seed sequence of simulation ``index``: keyed like an ensemble replicate (run.replicate_seed)."""
+    return replicate_seed(problem.digest, problem.seed, index)
 
 
 def prior_draw(problem: Problem, index: int) -> np.ndarray:
     """Parameters of prior simulation ``index`` (uniform within the bounds), from its own seed."""
-    prior_rng = np.random.default_rng(simulation_seed(problem.root, index).spawn(1)[0])
+    prior_rng = np.random.default_rng(simulation_seed(problem, index).spawn(1)[0])
     return problem.low + (problem.high - problem.low) * prior_rng.random(len(problem.names))
 
 
@@ -243,7 +245,7 @@ def run_simulation(problem: Problem, index: int, theta: np.ndarray | None = None
     """
     if theta is None:
         theta = prior_draw(problem, index)
-    children = simulation_seed(problem.root, index).spawn(3)
+    children = simulation_seed(problem, index).spawn(3)
     model_rng = np.random.default_rng(children[1])
     plan = problem.plan
     if problem.substeps > 1:
@@ -358,7 +360,6 @@ class Calibration:
     """Everything a calibration produced: tables (for the results folder) and headline numbers."""
 
     tables: dict[str, pd.DataFrame]
-    fitted: dict[str, float]
     simulations: int
     failed: int
     seconds: float
@@ -395,11 +396,10 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
     names = tuple(spec.parameters)
     low = np.array([spec.parameters[n].min for n in names], dtype=float)
     high = np.array([spec.parameters[n].max for n in names], dtype=float)
-    digest = parameter_hash(base)
-    root = (int(scenario.seed), *[int(digest[i:i + 8], 16) for i in range(0, 32, 8)])
     eha = event_history(steps, design.horizon, design.adjacency)
-    return Problem(base=base, names=names, low=low, high=high, plan=plan, design=design, root=root, eha_start=eha,
-                   regions=tuple(regions), observed_steps=steps, substeps=substeps)
+    return Problem(base=base, names=names, low=low, high=high, plan=plan, design=design,
+                   digest=parameter_hash(base), seed=int(scenario.seed), eha_start=eha, observed_steps=steps,
+                   substeps=substeps)
 
 
 def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
@@ -413,8 +413,9 @@ def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
     observed_stats = statistics(steps_obs, design)
 
     results = _map(_prior_job, [(problem, k) for k in range(spec.simulations)], workers, progress)
-    ok = [r for r in results if r["stats"] is not None and np.all(np.isfinite(r["stats"]))]
-    failed = len(results) - len(ok)
+    usable = [r["stats"] is not None and bool(np.all(np.isfinite(r["stats"]))) for r in results]
+    ok = [r for r, good in zip(results, usable) if good]
+    failures = [r for r, good in zip(results, usable) if not good]
     if len(ok) < max(10, 2 * (len(problem.names) + 2)):
         errors = sorted({r["error"] for r in results if r["error"]})
         raise ValueError(f"only {len(ok)} of {len(results)} simulations gave usable statistics; "
@@ -423,19 +424,18 @@ def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
     stats = np.array([r["stats"] for r in ok])
     posterior = abc_posterior(theta, stats, observed_stats, problem.low, problem.high, spec.accept)
 
-    rng = np.random.default_rng(simulation_seed(problem.root, 10**9))   # the predictive draws' own stream
+    rng = np.random.default_rng(simulation_seed(problem, 10**9))   # the predictive draws' own stream
     draws = rng.choice(len(posterior.weight), size=spec.predictive, p=posterior.weight) if spec.predictive else []
     predictive = _map(_predictive_job, [(problem, spec.simulations + j, posterior.adjusted[d])
                                         for j, d in enumerate(draws)], workers, progress)
     predictive = [r for r in predictive if r["stats"] is not None]
 
-    tables = _tables(problem, observed, steps_obs, observed_stats, ok, results, theta, stats, posterior, predictive)
-    fitted = dict(zip(tables["fitted"]["parameter"], tables["fitted"]["median"]))
-    return Calibration(tables=tables, fitted=fitted, simulations=len(results), failed=failed,
+    tables = _tables(problem, observed, steps_obs, observed_stats, ok, failures, theta, stats, posterior, predictive)
+    return Calibration(tables=tables, simulations=len(results), failed=len(failures),
                        seconds=time.perf_counter() - started)
 
 
-def _tables(problem, observed, steps_obs, observed_stats, ok, results, theta, stats, posterior, predictive):
+def _tables(problem, observed, steps_obs, observed_stats, ok, failures, theta, stats, posterior, predictive):
     names = list(problem.names)
     design = problem.design
     stat_names = design.names()
@@ -464,7 +464,6 @@ def _tables(problem, observed, steps_obs, observed_stats, ok, results, theta, st
         simulations[name] = theta[:, j]
     for j, stat in enumerate(stat_names):
         simulations[stat] = stats[:, j]
-    failures = [r for r in results if r["stats"] is None or not np.all(np.isfinite(r["stats"]))]
     if failures:
         failed = pd.DataFrame({"simulation": [r["index"] for r in failures], "accepted": False,
                                "error": [r["error"] or "statistics were not finite" for r in failures]})
