@@ -43,7 +43,7 @@ from scipy import sparse
 from . import __version__
 from .model import DiffusionModel
 from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption_steps
-from .params import Parameters, with_changes
+from .params import Parameters, make_parameters, with_changes
 from .run import replicate_seed
 from .scenario import _lookup, dump_yaml, parameter_hash
 
@@ -387,7 +387,12 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
     data["time"].update(start=observed.timeline.start.isoformat(), period_months=period,
                         steps=observed.timeline.steps * substeps)
     data["network"].update(observed.network)
-    base = Parameters.model_validate(data)
+    try:
+        base = make_parameters(data)
+    except ValueError as error:     # e.g. centuries of monthly data: more steps than a run may have
+        message = str(error).replace("invalid parameters:\n  ", "")
+        raise ValueError(f"{observed.path}: the data, {observed.timeline.steps * substeps} steps of {period} month(s) "
+                         f"from {observed.timeline.start.isoformat()}, do not fit the model: {message}") from None
     probe = DiffusionModel(base.model_copy(update={"time": base.time.model_copy(update={"steps": 1})}), rng=0)
     regions = list(probe.regions.names)
     plan = observed.plan(regions, substeps)

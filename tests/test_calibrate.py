@@ -207,3 +207,13 @@ def test_yearly_data_are_simulated_in_quarters_and_counted_by_year(tmp_path):
     assert problem.plan.birth_step.tolist() == [1, 5]            # 2014Q1 and 2015Q1
     result = cal.run_simulation(problem, 0)
     assert result["steps"].max() <= 4                              # adoptions counted in years
+
+
+def test_data_spanning_more_steps_than_a_run_may_have_get_a_sentence(tmp_path):
+    data = tmp_path / "centuries.csv"
+    data.write_text("region,policy,adopted\nBeijing,P1,1901-01\nShanghai,P1,2190-05\nTianjin,P2,2000-01\n")
+    scenario = write_scenario(tmp_path, GOOD_SCENARIO, time={"period_months": 1})
+    result = CliRunner().invoke(main, ["calibrate", scenario, "--data", str(data), "--out", str(tmp_path / "never")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "3473 steps of 1 month(s)" in result.stderr and "time.steps" in result.stderr
+    assert not (tmp_path / "never").exists()
