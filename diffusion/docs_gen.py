@@ -32,6 +32,8 @@ from typing import Any, Literal
 import click
 from pydantic import BaseModel
 
+from .schema_docs import field_bounds
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 DATA = Path(__file__).resolve().parent / "data"
 PROGRAM = "diffusion"
@@ -177,16 +179,6 @@ def _type_name(annotation: Any) -> str:
                                                                                               str(annotation))
 
 
-def _bounds(field) -> str:
-    bounds = []
-    for meta in field.metadata:
-        for attr, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"), ("min_length", "at least")):
-            value = getattr(meta, attr, None)
-            if value is not None:
-                bounds.append(f"{symbol} {value}" + (" entry" if attr == "min_length" else ""))
-    return ", ".join(bounds)
-
-
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The pydantic models a field holds directly (X, X | None), not inside a mapping or list."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -241,7 +233,7 @@ def _key_rows(model: type[BaseModel], prefix: str, skip: set[str]) -> list[tuple
             default = "(empty)" if isinstance(value, BaseModel) else \
                 _code(json.dumps(value, default=str, ensure_ascii=False))
         meaning = field.description or ((models[0].__doc__ or "").strip().splitlines()[0] if models else "")
-        rows.append((path, _type_name(field.annotation), default, _bounds(field), meaning))
+        rows.append((path, _type_name(field.annotation), default, ", ".join(field_bounds(field)), meaning))
         for sub in models:
             rows += _key_rows(sub, path + ".", set())
         for sub in _value_models(field.annotation):

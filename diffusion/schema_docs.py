@@ -13,6 +13,17 @@ from pydantic import BaseModel
 from .params import Parameters
 
 
+def field_bounds(field) -> list[str]:
+    """A pydantic field's numeric bounds and minimum length, in words ('>= 0', '<= 1', 'at least 1 entry')."""
+    bounds = []
+    for meta in field.metadata:
+        for attr, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"), ("min_length", "at least")):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                bounds.append(f"{symbol} {value}" + (" entry" if attr == "min_length" else ""))
+    return bounds
+
+
 def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any, str, str, str, str]]:
     rows = []
     for name, field in model.model_fields.items():
@@ -22,11 +33,7 @@ def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any, str,
             rows.extend(_rows(annotation, path + "."))
             continue
         extra = field.json_schema_extra or {}
-        bounds = []
-        for meta in field.metadata:
-            for attr, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-                if getattr(meta, attr, None) is not None:
-                    bounds.append(f"{symbol} {getattr(meta, attr)}")
+        bounds = field_bounds(field)
         choices = getattr(annotation, "__args__", None)
         if choices and all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in choices):
             bounds.append(" / ".join(map(str, choices)))
