@@ -32,7 +32,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,7 +43,7 @@ from . import __version__
 from .model import DiffusionModel
 from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption_steps
 from .params import Parameters, make_parameters, with_changes
-from .run import replicate_seed
+from .run import map_jobs, replicate_seed
 from .scenario import _lookup, dump_yaml, parameter_hash
 
 CURVE_POINTS = 8
@@ -272,23 +271,6 @@ def _predictive_job(args):
     return run_simulation(problem, index, theta)
 
 
-def _map(function, jobs, workers: int, progress):
-    results = []
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            results.append(function(job))
-            if progress:
-                progress(1)
-        return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        chunk = max(1, len(jobs) // (8 * workers))
-        for result in pool.map(function, jobs, chunksize=chunk):
-            results.append(result)
-            if progress:
-                progress(1)
-    return results
-
-
 # ------------------------------------------------------------------------------------------ ABC
 def to_unbounded(theta: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     unit = np.clip((theta - low) / (high - low), 1e-6, 1 - 1e-6)
@@ -417,7 +399,7 @@ def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
     design = problem.design
     observed_stats = statistics(steps_obs, design)
 
-    results = _map(_prior_job, [(problem, k) for k in range(spec.simulations)], workers, progress)
+    results = map_jobs(_prior_job, [(problem, k) for k in range(spec.simulations)], workers, progress, 8)
     usable = [r["stats"] is not None and bool(np.all(np.isfinite(r["stats"]))) for r in results]
     ok = [r for r, good in zip(results, usable) if good]
     failures = [r for r, good in zip(results, usable) if not good]
@@ -431,8 +413,8 @@ def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
 
     rng = np.random.default_rng(simulation_seed(problem, 10**9))   # the predictive draws' own stream
     draws = rng.choice(len(posterior.weight), size=spec.predictive, p=posterior.weight) if spec.predictive else []
-    predictive = _map(_predictive_job, [(problem, spec.simulations + j, posterior.adjusted[d])
-                                        for j, d in enumerate(draws)], workers, progress)
+    predictive = map_jobs(_predictive_job, [(problem, spec.simulations + j, posterior.adjusted[d])
+                                            for j, d in enumerate(draws)], workers, progress, 8)
     predictive = [r for r in predictive if r["stats"] is not None]
 
     tables = _tables(problem, observed, steps_obs, observed_stats, ok, failures, theta, stats, posterior, predictive)

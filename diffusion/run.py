@@ -71,6 +71,25 @@ def _replicate_job(args):
     return run_replicate(*args)
 
 
+def map_jobs(function: Callable, jobs: list, workers: int = 1, progress: Callable[[int], None] | None = None,
+             chunks_per_worker: int = 4) -> list:
+    """``[function(job) for job in jobs]`` in job order, on ``workers`` processes; ``progress(1)`` after each."""
+    results = []
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            results.append(function(job))
+            if progress:
+                progress(1)
+        return results
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        chunk = max(1, len(jobs) // (chunks_per_worker * workers))
+        for result in pool.map(function, jobs, chunksize=chunk):
+            results.append(result)
+            if progress:
+                progress(1)
+    return results
+
+
 def run_ensemble(params: Parameters, replicates: int = 1, root_seed: int = 0, workers: int = 1,
                  progress: Callable[[int], None] | None = None) -> Ensemble:
     """Run ``replicates`` replicates on ``workers`` processes; tables concatenated in replicate order."""
@@ -80,19 +99,7 @@ def run_ensemble(params: Parameters, replicates: int = 1, root_seed: int = 0, wo
         raise ValueError(f"workers must be at least 1 (given: {workers})")
     params_hash = parameter_hash(params)
     jobs = [(params, params_hash, root_seed, k) for k in range(replicates)]
-    results: list[tuple[dict[str, pd.DataFrame], float]] = []
-    if workers == 1 or replicates == 1:
-        for job in jobs:
-            results.append(_replicate_job(job))
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, replicates)) as pool:
-            chunk = max(1, replicates // (4 * workers))
-            for result in pool.map(_replicate_job, jobs, chunksize=chunk):
-                results.append(result)
-                if progress:
-                    progress(1)
+    results = map_jobs(_replicate_job, jobs, workers, progress)
     merged = {name: pd.concat([r[name] for r, _ in results], ignore_index=True) for name in results[0][0]}
     return Ensemble(merged, float(sum(seconds for _, seconds in results)))
 
