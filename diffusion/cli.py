@@ -73,10 +73,14 @@ def _apply_overrides(scenario, replicates: int | None, seed: int | None, steps: 
         updates["seed"] = seed
     if steps is not None:
         updates["steps"], updates["until"] = steps, None
-    if updates:
-        source = scenario.source
-        scenario = scenario.model_copy(update=updates)
-        scenario._source = source
+    return _updated(scenario, **updates) if updates else scenario
+
+
+def _updated(scenario, **updates):
+    """A copy of a scenario with some fields replaced, still knowing the file it came from."""
+    source = scenario.source
+    scenario = scenario.model_copy(update=updates)
+    scenario._source = source
     return scenario
 
 
@@ -591,9 +595,7 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
         sc = _apply_overrides(_load(scenario), None, seed, None)
         require_calibrate_block(sc)
         if simulations is not None:
-            source = sc.source
-            sc = sc.model_copy(update={"calibrate": sc.calibrate.model_copy(update={"simulations": simulations})})
-            sc._source = source
+            sc = _updated(sc, calibrate=sc.calibrate.model_copy(update={"simulations": simulations}))
         observed = read_observed(data, edges, period_months=sc.time.period_months)
         out = out or _default_out(f"{sc.name}-calibration")
         if out.exists() and not force:
