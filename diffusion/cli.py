@@ -33,6 +33,9 @@ def user_errors():
         yield
     except ValueError as error:  # ScenarioError, ResultsExistError and parameter errors are ValueErrors
         fail(str(error))
+    except OSError as error:     # a folder that cannot be created, a disk that is full, no permission
+        where = f" {str(error.filename)!r}" if error.filename else ""
+        fail(f"cannot write or read{where}: {error.strerror or error}; choose a path that exists and you may write to")
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)

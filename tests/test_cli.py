@@ -100,3 +100,14 @@ def test_help_explains_every_command():
     run_help = CliRunner().invoke(main, ["run", "--help"]).output
     for option in ("--out", "--replicates", "--seed", "--workers", "--force"):
         assert option in run_help
+
+
+def test_an_output_path_that_cannot_be_created_gets_a_sentence(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for args in (["run", "teaching-small-world", "--steps", "2", "--out", str(blocker / "run")],
+                 ["observe", "teaching-small-world", "--out", str(blocker / "adoptions.csv")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert "cannot write or read" in result.output and str(blocker) in result.output
+    assert blocker.read_text() == "not a folder"
