@@ -142,3 +142,4 @@ class CentralGovernment(mesa.Agent):
             signal_sum = np.broadcast_to(weight * m.centre_sum[items], (m.n_regions, items.size))
             signal_count = np.broadcast_to(weight * m.centre_count[items], (m.n_regions, items.size))
             update_beliefs(m.belief_mean, m.belief_precision, signal_sum, signal_count, m.signal_precision, items)
+            m._beliefs_changed(items)

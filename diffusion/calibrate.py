@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from . import __version__
+from . import __version__, kernel
 from .model import DiffusionModel
 from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption_steps
 from .params import Parameters, make_parameters, with_changes
@@ -532,7 +532,8 @@ def write_calibration(out: Path, scenario, observed: ObservedAdoptions, result: 
             "model_period_months": scenario.time.period_months,
             "network": observed.network, "method": "semi-automatic ABC, rejection + local-linear regression adjustment",
             "simulations": result.simulations, "failed": result.failed, "accept": spec.accept,
-            "predictive": spec.predictive, "workers": workers, "timings": {"wall_seconds": round(result.seconds, 3)},
+            "predictive": spec.predictive, "workers": workers, "kernel": kernel.choose(),
+            "timings": {"wall_seconds": round(result.seconds, 3)},
             "command": command, "created": pd.Timestamp.now().isoformat(timespec="seconds"),
             "tables": sorted(result.tables), "figures": drawn})
     return Path(out)

@@ -7,6 +7,7 @@ no results folder.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from .kernel import CHOICES as KERNELS, ENVIRONMENT as KERNEL_VARIABLE
 from .params import _did_you_mean
 
 LIBRARY_HINT = "a scenario file (.yaml) or a library name such as 'baseline' (see 'diffusion list')"
@@ -104,11 +106,17 @@ SIZE = click.option("--size", type=click.Choice(["page", "slide"]), default="pag
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="ftz-diffusion")
-def main() -> None:
+@click.option("--kernel", type=click.Choice(KERNELS), default=None,
+              help="How the decision step is computed: numba (compiled, the 'fast' extra), numpy, or auto "
+                   "(numba when installed and exact on this CPU). Same numbers either way. Default: "
+                   "$FTZ_DIFFUSION_KERNEL, else auto.")
+def main(kernel: str | None) -> None:
     """ftz-diffusion: how reform innovations spread from China's Pilot Free Trade Zones.
 
     A SCENARIO is a YAML file or the name of one in the scenario library (diffusion list).
     """
+    if kernel is not None:   # through the environment, so worker processes use it too
+        os.environ[KERNEL_VARIABLE] = kernel
 
 
 # -------------------------------------------------------------------------------------------- run

@@ -70,10 +70,23 @@ def region_institutions(params: Parameters, regions: RegionSet, rng: np.random.G
     return out
 
 
-def risk_deterrent(inst: RegionInstitutions, blame: np.ndarray, risk: np.ndarray, blame_weight: float) -> np.ndarray:
-    """D[r,i] = exp(-a_r (1 - FT_r) (1 + beta B_r) s_i): the damping of voluntary adoption by fear of blame."""
-    exposure = inst.risk_aversion * (1.0 - inst.fault_tolerance) * (1.0 + blame_weight * blame)
-    return np.exp(-np.multiply.outer(exposure, risk))
+def exposure_base(inst: RegionInstitutions) -> np.ndarray:
+    """a_r (1 - FT_r): a region's exposure to blame before any blame accrues (fixed over a run)."""
+    return inst.risk_aversion * (1.0 - inst.fault_tolerance)
+
+
+def risk_deterrent(base: np.ndarray, blame: np.ndarray, risk: np.ndarray, blame_weight: float) -> np.ndarray:
+    """D[r,i] = exp(-a_r (1 - FT_r) (1 + beta B_r) s_i): the damping of voluntary adoption by fear of blame.
+
+    ``base`` is :func:`exposure_base`. Without exposure anywhere (no risk aversion, or full fault
+    tolerance) D is 1 everywhere and no exponential is taken.
+    """
+    exposure = base * (1.0 + blame_weight * blame)
+    if not exposure.any():
+        return np.ones((exposure.size, risk.size))
+    deterrent = np.multiply.outer(exposure, risk)
+    np.negative(deterrent, out=deterrent)
+    return np.exp(deterrent, out=deterrent)
 
 
 def quality_factor(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
@@ -84,13 +97,21 @@ def quality_factor(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
     return inst.capacity ** params.regions.quality_capacity_exponent * coordination * system
 
 
-def implementation_quality(inst: RegionInstitutions, params: Parameters, regions_idx: np.ndarray,
-                           complexity: np.ndarray, commerce_domain: np.ndarray) -> np.ndarray:
-    """Q = q_r x (1 + bonus if commerce carries investment/trade) x k_i^-psi, for (region, innovation) pairs."""
-    quality = quality_factor(inst, params)[regions_idx]
-    commerce = inst.working_system[regions_idx] == WORKING_SYSTEMS.index("commerce")
-    bonus = 1.0 + params.institutions.commerce_domain_bonus * (commerce & commerce_domain)
-    return quality * bonus * complexity ** -params.innovations.complexity_exponent
+def commerce_system(inst: RegionInstitutions) -> np.ndarray:
+    """Per region: whether its working system is the commerce department (bonus on commerce-domain reforms)."""
+    return inst.working_system == WORKING_SYSTEMS.index("commerce")
+
+
+def implementation_quality(quality: np.ndarray, commerce: np.ndarray, bonus: float, regions_idx: np.ndarray,
+                           complexity_drag: np.ndarray, commerce_domain: np.ndarray) -> np.ndarray:
+    """Q = q_r x (1 + bonus if commerce carries investment/trade) x k_i^-psi, for (region, innovation) pairs.
+
+    ``quality`` is :func:`quality_factor`, ``commerce`` is :func:`commerce_system` (both per region),
+    ``complexity_drag`` is k_i^-psi per pair and ``commerce_domain`` whether each pair's reform is in
+    the commerce domain.
+    """
+    factor = 1.0 + bonus * (commerce[regions_idx] & commerce_domain)
+    return quality[regions_idx] * factor * complexity_drag
 
 
 def mandate_drive(inst: RegionInstitutions, params: Parameters) -> np.ndarray:

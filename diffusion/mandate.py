@@ -87,10 +87,19 @@ def select_items(estimate: np.ndarray, eligible: np.ndarray, threshold: float, s
     return candidates
 
 
-def mandate_hazard(weight: float, drive: np.ndarray, complexity_drag: np.ndarray, binding: np.ndarray,
-                   nonbinding: np.ndarray, assessment: np.ndarray, penalty: np.ndarray, behind: np.ndarray,
-                   overdue: np.ndarray, escalation: float, deadline: int, nonbinding_assessment: float) -> np.ndarray:
-    """lambda_M for all (region, innovation); see the module docstring for the equation."""
+def mandate_base(weight: float, drive: np.ndarray, complexity_drag: np.ndarray) -> np.ndarray:
+    """w_M x drive_r x k_i^-psi for every (region, innovation): the part of lambda_M fixed over a run."""
+    return weight * np.multiply.outer(drive, complexity_drag)
+
+
+def mandate_hazard(base: np.ndarray, binding: np.ndarray, nonbinding: np.ndarray, assessment: np.ndarray,
+                   penalty: np.ndarray, behind: np.ndarray, overdue: np.ndarray, escalation: float, deadline: int,
+                   nonbinding_assessment: float) -> np.ndarray:
+    """lambda_M for (region, innovation) pairs; see the module docstring for the equation.
+
+    ``base`` is :func:`mandate_base` for the innovations in question; ``binding``, ``nonbinding`` and
+    ``overdue`` are per innovation, ``assessment``, ``penalty`` and ``behind`` per region.
+    """
     binding_pressure = np.multiply.outer(assessment + penalty * behind, binding * (1.0 + escalation * overdue / deadline))
     pressure = binding_pressure + nonbinding_assessment * nonbinding[None, :]
-    return weight * np.multiply.outer(drive, complexity_drag) * pressure
+    return base * pressure

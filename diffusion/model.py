@@ -21,13 +21,13 @@ import mesa
 import numpy as np
 from scipy import sparse
 
-from . import competition, learning
+from . import competition, kernel, learning
 from .agents import CentralGovernment, Region
 from .failure import realise_outcomes
 from .innovations import InnovationPlan, generate
-from .institutions import (COMMERCE_CATEGORIES, broadcast_weight, correction_probability, implementation_quality, mandate_drive,
-                           region_institutions, risk_deterrent)
-from .mandate import build_schedule, mandate_hazard
+from .institutions import (COMMERCE_CATEGORIES, broadcast_weight, commerce_system, correction_probability, exposure_base,
+                           implementation_quality, mandate_drive, quality_factor, region_institutions, risk_deterrent)
+from .mandate import build_schedule, mandate_base, mandate_hazard
 from .network import build_regions
 from .params import CHANNELS, FEEDBACK_MODES, Parameters, make_parameters
 from .timeline import Timeline
@@ -45,7 +45,12 @@ def _reporter(name: str):
 
 def _gini(values: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal)."""
-    values = np.sort(np.asarray(values, dtype=float))
+    values = np.asarray(values)
+    if values.dtype.kind in "iu" and 0 < values.size and 0 <= values.min() and values.max() <= 4 * values.size:
+        # small counts (adoptions per region): a counting sort gives the same sorted array, faster
+        values = np.repeat(np.arange(values.max() + 1, dtype=float), np.bincount(values))
+    else:
+        values = np.sort(np.asarray(values, dtype=float))
     n = values.size
     total = values.sum()
     if n == 0 or total <= 0:
@@ -62,11 +67,20 @@ def _unique_inverse(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
     return unique, lookup[values]
 
 
+def _choose_kernel(requested: str | None) -> str:
+    return kernel.choose(requested)
+
+
 class DiffusionModel(mesa.Model):
-    """Local governments adopting FTZ reform innovations; ``DiffusionModel(params, rng=seed).run()``."""
+    """Local governments adopting FTZ reform innovations; ``DiffusionModel(params, rng=seed).run()``.
+
+    ``kernel`` picks how the decision step is computed: 'numpy', 'numba' (compiled; needs the ``fast``
+    extra) or 'auto' (numba when installed and exact on this CPU). Results are identical; see
+    :mod:`diffusion.kernel`. The default comes from the FTZ_DIFFUSION_KERNEL environment variable, else auto.
+    """
 
     def __init__(self, params: Parameters | dict | None = None, *, rng: int | np.random.Generator | None = None,
-                 run_id: int = 0, plan: InnovationPlan | None = None):
+                 run_id: int = 0, plan: InnovationPlan | None = None, kernel: str | None = None):
         if params is None:
             params = Parameters()
         elif isinstance(params, dict):
@@ -77,6 +91,7 @@ class DiffusionModel(mesa.Model):
             raise ValueError(f"rng must be an integer seed or a numpy Generator, not {type(rng).__name__}")
         if isinstance(rng, (int, np.integer)) and rng < 0:
             raise ValueError(f"rng: a seed must be a non-negative integer (given: {rng})")
+        self.kernel = _choose_kernel(kernel)   # 'numpy' or 'numba': the same numbers either way
         super().__init__(rng=rng)
         self.params = params
         self.run_id = run_id
@@ -143,6 +158,16 @@ class DiffusionModel(mesa.Model):
         self.correction = correction_probability(inst, p)
         self.broadcast = broadcast_weight(inst, p)
         self.reports_all = inst.feedback != FEEDBACK_MODES.index("none")
+        self._birth_order = np.sort(inn.birth_step)
+        # per-region and per-pair factors that stay fixed over a run, computed once
+        self.exposure_base = exposure_base(inst)
+        self._exposed = bool(self.exposure_base.any())
+        self.reward_gain = 1.0 + inst.reward
+        self.reward_factor = self.reward_gain[:, None]
+        self.quality = quality_factor(inst, p)
+        self.commerce_system = commerce_system(inst)
+        self.mandate_base = (mandate_base(p.channels.mandate.weight, self.drive, self.complexity_drag)
+                             if p.channels.mandate.enabled else None)
         # clusters chosen for coordination, and who partners whom in them
         chosen = [self.regions.cluster_names.index(c) for c in p.coordination.clusters]
         self.coordination_membership = self.regions.membership[:, chosen]
@@ -160,6 +185,13 @@ class DiffusionModel(mesa.Model):
                                                 p.channels.competition.similarity_scale, partners,
                                                 p.coordination.mutual_recognition)
         self.rival_total = np.asarray(self.rivals.sum(axis=1)).ravel()
+        self._rival_denominator = np.where(self.rival_total > 0, self.rival_total, np.inf)   # 0 / inf = 0
+        # The learning hazard of a pair changes only when its beliefs do (or, under mutual recognition,
+        # when cluster partners adopt): it is kept per pair and refreshed for the innovations whose
+        # beliefs were updated, instead of being recomputed for every pair every step.
+        self.learning_term = None
+        if p.channels.learning.enabled and not (p.coordination.mutual_recognition > 0 and partners.nnz):
+            self.learning_term = self._learning_hazard(np.arange(self.n_innovations), self.learning_cost)
 
     # ----------------------------------------------------------------------------------- queries
     def ftz_open(self, step: int | None = None) -> np.ndarray:
@@ -177,7 +209,7 @@ class DiffusionModel(mesa.Model):
 
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
-        n_born = int(np.count_nonzero(self.innovations.birth_step <= max(self.steps, 1)))
+        n_born = int(np.searchsorted(self._birth_order, max(self.steps, 1), side="right"))
         # only born innovations are ever adopted, so counting over all columns counts the born ones
         counts = np.count_nonzero(self.adopted, axis=1)
         per_region = counts / n_born if n_born else np.zeros(self.n_regions)
@@ -187,9 +219,9 @@ class DiffusionModel(mesa.Model):
             "ftz_coverage": float(per_region[ftz].mean()) if ftz.any() else float("nan"),
             "non_ftz_coverage": float(per_region[~ftz].mean()) if (~ftz).any() else float("nan"),
             "innovations": n_born,
-            "binding_items": int((self.binding_step > 0).sum()),
+            "binding_items": int(np.count_nonzero(self.binding_step)),    # 0: not promoted
             "binding_batches": sum(b["kind"] == "binding" for b in self.centre.batches),
-            "best_practice_items": int((self.best_practice_step > 0).sum()),
+            "best_practice_items": int(np.count_nonzero(self.best_practice_step)),
             **self.counters,
             "gini": _gini(counts),
         }
@@ -234,29 +266,23 @@ class DiffusionModel(mesa.Model):
         """All regions' adoption decisions this step, vectorised over regions x available innovations."""
         p = self.params
         ch = p.channels
-        inst = self.institutions
         columns = np.flatnonzero(self.innovations.birth_step <= t)
         empty = (np.zeros(0, int), np.zeros(0, int), np.zeros((0, N_CHANNELS)))
         if columns.size == 0:
             return empty
+        if self.kernel == "numba":
+            return self._decide_compiled(t, columns)
         adopted = self.adopted[:, columns]
-        voluntary = ~adopted & ~self.abandoned[:, columns]
-        hazards = np.zeros((N_CHANNELS,) + adopted.shape)
+        hazards: list[np.ndarray | None] = [None] * N_CHANNELS   # None: the channel adds nothing this step
         if ch.spontaneous.enabled or ch.learning.enabled or ch.competition.enabled:
-            deterrent = risk_deterrent(inst, self.blame, self.innovations.risk[columns], p.failure.blame_weight)
-            deterrent *= (1.0 + inst.reward)[:, None]
-            deterrent *= voluntary
+            deterrent = risk_deterrent(self.exposure_base, self.blame, self.innovations.risk[columns],
+                                       p.failure.blame_weight)
+            deterrent *= self.reward_factor
+            deterrent *= ~adopted & ~self.abandoned[:, columns]   # voluntary channels skip adopted, abandoned
         if ch.spontaneous.enabled:
             hazards[0] = ch.spontaneous.rate * deterrent
         if ch.learning.enabled:
-            cost = self.learning_cost[:, columns]
-            if p.coordination.mutual_recognition > 0 and self.cluster_partners.nnz:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    partner_share = np.nan_to_num((self.cluster_partners @ adopted) / self.partner_total[:, None])
-                cost = cost * (1.0 - p.coordination.mutual_recognition * partner_share)
-            hazards[1] = deterrent * learning.learning_hazard(
-                ch.learning.weight, ch.learning.sensitivity, self.belief_mean[:, columns],
-                self.belief_precision[:, columns], self.prior_precision, self.innovations.fit[:, columns], cost)
+            hazards[1] = deterrent * self._learning_now(columns, adopted)
         if ch.competition.enabled:
             adopted_f = adopted.astype(float)
             ftz = self.ftz_open(t) if ch.competition.include_ftz_peers else None
@@ -268,62 +294,169 @@ class DiffusionModel(mesa.Model):
             hazards[2] = ch.competition.weight * deterrent * share
         if ch.mandate.enabled:
             hazards[3] = self._mandate_hazard(t, columns, adopted)
-        total = hazards.sum(axis=0)
-        probability = -np.expm1(-total)
+        present = [h for h in hazards if h is not None]
+        total = present[0].copy() if present else np.zeros(adopted.shape)
+        for hazard in present[1:]:
+            total += hazard
+        probability = np.negative(total)
+        np.expm1(probability, out=probability)
+        np.negative(probability, out=probability)          # 1 - exp(-lambda)
         draws = self.rng.random(total.shape)
         rows, cols = np.nonzero((draws < probability) & ~adopted)
         if rows.size == 0:
             return empty
-        shares = hazards[:, rows, cols].T / total[rows, cols][:, None]
+        chosen = total[rows, cols]
+        shares = np.zeros((rows.size, N_CHANNELS))
+        for k, hazard in enumerate(hazards):
+            if hazard is not None:
+                shares[:, k] = hazard[rows, cols] / chosen
         innovations = columns[cols]
         self.adopted[rows, innovations] = True
         self.adoption_step[rows, innovations] = t
         return rows, innovations, shares
 
-    def _mandate_hazard(self, t: int, columns: np.ndarray, adopted: np.ndarray) -> np.ndarray:
+    def _decide_compiled(self, t: int, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_decide`` through the numba kernel: the per-region and per-innovation factors are prepared
+        here exactly as the numpy path computes them; the kernel does the per-pair work."""
+        p = self.params
+        ch = p.channels
+        inst = self.institutions
+        width = columns.size
+        none2, none1 = np.zeros((1, 1)), np.zeros(1)
+        learning_now, learning_columns = none2, columns
+        adopted = None
+        if ch.learning.enabled:
+            if self.learning_term is not None:
+                learning_now = self.learning_term
+            else:
+                adopted = self.adopted[:, columns]
+                learning_now, learning_columns = self._learning_now(columns, adopted), np.arange(width)
+        denominator, ftz, use_ftz, lead, use_lead = none1, np.zeros(1, bool), False, none2, False
+        if ch.competition.enabled:
+            denominator = self._rival_denominator
+            if ch.competition.include_ftz_peers:
+                ftz = self.ftz_open(t)
+                use_ftz = bool(ftz.sum() > 1)
+                if use_ftz:
+                    denominator = self.rival_total + ftz * (ftz.sum() - 1)
+                    denominator = np.where(denominator > 0, denominator, np.inf)
+            if p.coordination.rotating_lead > 0 and self.coordination_membership.shape[1]:
+                adopted = self.adopted[:, columns] if adopted is None else adopted
+                leads = competition.current_leads(self.coordination_membership, t, p.coordination.lead_term)
+                lead = competition.lead_pull(self.coordination_membership, leads, adopted.astype(float))
+                use_lead = True
+        mandate = False
+        promoted, row_pressure, column_pressure, nonbinding_pressure = np.zeros(1, bool), none1, none1, none1
+        if ch.mandate.enabled:
+            issued = self.binding_step[columns]
+            binding = (issued > 0) & (issued <= t)
+            nonbinding = (self.best_practice_step[columns] > 0) & ~binding
+            promoted = binding | nonbinding
+            mandate = bool(promoted.any())
+            if mandate:
+                spec, incentives = ch.mandate, p.institutions.incentives
+                deadline = issued + spec.deadline
+                overdue = np.where(binding, np.maximum(0, t - deadline), 0)
+                due = binding & (t > deadline)
+                behind = np.zeros(self.n_regions)
+                if due.any():
+                    behind = (self.adopted[:, columns[due]].mean(axis=1) < incentives.penalty_threshold).astype(float)
+                row_pressure = inst.assessment_weight + inst.penalty * behind
+                column_pressure = binding.astype(float) * (1.0 + spec.escalation * overdue / spec.deadline)
+                nonbinding_pressure = incentives.nonbinding_assessment * nonbinding.astype(float)
+        exposure = (self.exposure_base * (1.0 + p.failure.blame_weight * self.blame) if self._exposed
+                    else self.exposure_base)   # all zero: stays zero whatever the blame
+        draws = self.rng.random((self.n_regions, width))
+        rows, cols, shares = kernel.decide(
+            self.adopted, self.abandoned, columns, draws, exposure, self.reward_gain,
+            self.innovations.risk, ch.spontaneous.enabled, ch.spontaneous.rate,
+            ch.learning.enabled, learning_now, learning_columns,
+            ch.competition.enabled, ch.competition.weight, self.rivals.indptr, self.rivals.indices,
+            self.rivals.data, denominator, ftz, use_ftz, lead, use_lead, p.coordination.rotating_lead,
+            mandate, self.mandate_base if mandate else none2, promoted, row_pressure, column_pressure,
+            nonbinding_pressure)
+        innovations = columns[cols]
+        self.adopted[rows, innovations] = True
+        self.adoption_step[rows, innovations] = t
+        return rows, innovations, shares
+
+    def _learning_hazard(self, columns: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        spec = self.params.channels.learning
+        return learning.learning_hazard(spec.weight, spec.sensitivity, self.belief_mean[:, columns],
+                                        self.belief_precision[:, columns], self.prior_precision,
+                                        self.innovations.fit[:, columns], cost)
+
+    def _learning_now(self, columns: np.ndarray, adopted: np.ndarray) -> np.ndarray:
+        """Learning hazard (before the deterrent) of the available innovations at this step."""
+        if self.learning_term is not None:
+            return self.learning_term[:, columns]
+        mutual = self.params.coordination.mutual_recognition
+        with np.errstate(invalid="ignore", divide="ignore"):
+            partner_share = np.nan_to_num((self.cluster_partners @ adopted) / self.partner_total[:, None])
+        return self._learning_hazard(columns, self.learning_cost[:, columns] * (1.0 - mutual * partner_share))
+
+    def _beliefs_changed(self, columns: np.ndarray) -> None:
+        """Refresh the kept learning hazard of innovations whose beliefs were just updated."""
+        if self.learning_term is not None and columns.size:
+            self.learning_term[:, columns] = self._learning_hazard(columns, self.learning_cost[:, columns])
+
+    def _mandate_hazard(self, t: int, columns: np.ndarray, adopted: np.ndarray) -> np.ndarray | None:
+        """Mandate hazard of the available innovations; None while none of them has been promoted."""
         ch = self.params.channels.mandate
         incentives = self.params.institutions.incentives
         issued = self.binding_step[columns]
         binding = (issued > 0) & (issued <= t)
         nonbinding = (self.best_practice_step[columns] > 0) & ~binding
-        if not binding.any() and not nonbinding.any():
-            return np.zeros(adopted.shape)
+        promoted = np.flatnonzero(binding | nonbinding)
+        if promoted.size == 0:
+            return None
         deadline = issued + ch.deadline
         overdue = np.where(binding, np.maximum(0, t - deadline), 0)
         due = binding & (t > deadline)
         behind = np.zeros(self.n_regions)
         if due.any():
             behind = (adopted[:, due].mean(axis=1) < incentives.penalty_threshold).astype(float)
-        return mandate_hazard(ch.weight, self.drive, self.complexity_drag[columns], binding.astype(float),
-                              nonbinding.astype(float), self.institutions.assessment_weight,
-                              self.institutions.penalty, behind, overdue, ch.escalation, ch.deadline,
-                              incentives.nonbinding_assessment)
+        hazard = np.zeros(adopted.shape)   # zero where nothing is promoted
+        hazard[:, promoted] = mandate_hazard(
+            self.mandate_base[:, columns[promoted]], binding[promoted].astype(float),
+            nonbinding[promoted].astype(float), self.institutions.assessment_weight, self.institutions.penalty,
+            behind, overdue[promoted], ch.escalation, ch.deadline, incentives.nonbinding_assessment)
+        return hazard
 
     def _realise(self, t: int, pilots: tuple[np.ndarray, np.ndarray], decisions) -> None:
         """Outcomes of this step's adoptions, failures and corrections, then the flow of information."""
         pilot_rows, pilot_cols = pilots
-        rows = np.concatenate([pilot_rows, decisions[0]]).astype(np.int64)
-        cols = np.concatenate([pilot_cols, decisions[1]]).astype(np.int64)
+        if pilot_rows.size:
+            rows = np.concatenate([pilot_rows, decisions[0]]).astype(np.int64)
+            cols = np.concatenate([pilot_cols, decisions[1]]).astype(np.int64)
+            shares = np.zeros((rows.size, N_CHANNELS))   # a pilot owes nothing to any channel
+            shares[pilot_rows.size:] = decisions[2]
+        else:
+            rows, cols, shares = np.asarray(decisions[0], np.int64), np.asarray(decisions[1], np.int64), decisions[2]
         if rows.size == 0:
             return
-        shares = np.vstack([np.zeros((pilot_rows.size, N_CHANNELS)), decisions[2]])
+        pilot = np.zeros(rows.size, dtype=bool)
+        pilot[:pilot_rows.size] = True
         inn = self.innovations
-        quality = implementation_quality(self.institutions, self.params, rows, inn.complexity[cols],
-                                         self.commerce_domain[cols])
+        quality = implementation_quality(self.quality, self.commerce_system,
+                                         self.params.institutions.commerce_domain_bonus, rows,
+                                         self.complexity_drag[cols], self.commerce_domain[cols])
         result = realise_outcomes(self.rng, self.params.failure, inn.benefit[cols] * inn.fit[rows, cols] * quality,
                                   inn.risk[cols], self.correction[rows])
         abandoned = result.failed & ~result.corrected
-        self.adopted[rows[abandoned], cols[abandoned]] = False
-        self.abandoned[rows[abandoned], cols[abandoned]] = True
-        np.add.at(self.blame, rows[result.failed], 1.0 - self.institutions.fault_tolerance[rows[result.failed]])
+        failures = int(np.count_nonzero(result.failed))
+        if failures:
+            self.adopted[rows[abandoned], cols[abandoned]] = False
+            self.abandoned[rows[abandoned], cols[abandoned]] = True
+            np.add.at(self.blame, rows[result.failed], 1.0 - self.institutions.fault_tolerance[rows[result.failed]])
         self.counters["adoptions"] += int(rows.size)
-        self.counters["failures"] += int(result.failed.sum())
-        self.counters["corrections"] += int(result.corrected.sum())
-        self.counters["abandonments"] += int(abandoned.sum())
+        self.counters["failures"] += failures
+        self.counters["corrections"] += int(np.count_nonzero(result.corrected))
+        self.counters["abandonments"] += int(np.count_nonzero(abandoned))
         mandated = (self.binding_step[cols] > 0) & (self.binding_step[cols] <= t)
         self._events.append({
             "step": np.full(rows.size, t, dtype=np.int32), "region": rows, "innovation": cols, "shares": shares,
-            "pilot": np.r_[np.ones(pilot_rows.size, bool), np.zeros(decisions[0].size, bool)],
+            "pilot": pilot,
             "mandated": mandated, "outcome": result.outcome, "failed": result.failed,
             "corrected": result.corrected, "abandoned": abandoned})
         self._spread_information(rows, cols, result.outcome)
@@ -343,6 +476,7 @@ class DiffusionModel(mesa.Model):
         signal_sum, signal_count = learning.gather_signals(self.visibility, self.broadcast, outcome_sum, outcome_count)
         learning.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
                                 self.signal_precision, unique)
+        self._beliefs_changed(unique)
 
     # ----------------------------------------------------------------------------------- results
     def events(self) -> dict[str, np.ndarray]:

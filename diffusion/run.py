@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, tables
+from . import __version__, kernel, tables
 from .model import DiffusionModel
 from .params import Parameters
 from .results import atomic_folder, write_json, write_tables
@@ -136,6 +136,7 @@ def write_results(out: Path, name: str, resolved: dict, params: Parameters, resu
         write_json(folder / "manifest.json", {
             "name": name, "title": resolved.get("title", {}), "package": "ftz-diffusion", "version": __version__,
             "parameter_hash": parameter_hash(params), "seed": seed, "replicates": replicates, "workers": workers,
+            "kernel": kernel.choose(),   # numba or numpy: the same numbers, recorded for provenance
             "timings": {"wall_seconds": round(wall_seconds, 3),
                         "model_seconds": round(model_seconds, 3)},
             "command": command, "created": pd.Timestamp.now().isoformat(timespec="seconds"),

@@ -1,0 +1,105 @@
+"""The compiled decision kernel (numba, the ``fast`` extra) gives the numpy path's numbers exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diffusion import DiffusionModel, kernel, make_parameters
+from diffusion.run import model_tables
+from diffusion.scenario import load_scenario
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+
+CASES = {
+    "default": {},
+    "small world": {"network": {"kind": "small_world", "n_regions": 120, "mean_degree": 6}},
+    "initial innovations": {"innovations": {"source": "initial", "n_initial": 40}},
+    "spontaneous only": {"channels": {"learning": {"enabled": False}, "competition": {"enabled": False},
+                                      "mandate": {"enabled": False}}},
+    "no risk aversion": {"regions": {"risk_aversion": 0.0}},
+    "competition without FTZ peers or similarity": {
+        "channels": {"competition": {"include_ftz_peers": False, "similarity_scale": 0.0}}},
+    "periodic mandate, no failures": {"channels": {"mandate": {"schedule": "periodic"}},
+                                      "failure": {"enabled": False}},
+}
+
+
+def compiled_or_skip() -> None:
+    usable, reason = kernel.available()
+    if not usable:
+        pytest.skip(f"numba kernel not usable here: {reason}")
+
+
+def assert_same_run(params, seed: int) -> None:
+    fast = DiffusionModel(params, rng=seed, kernel="numba").run()
+    slow = DiffusionModel(params, rng=seed, kernel="numpy").run()
+    assert (fast.kernel, slow.kernel) == ("numba", "numpy")
+    for name, table in model_tables(slow).items():
+        pd.testing.assert_frame_equal(model_tables(fast)[name], table, check_exact=True, obj=name)
+    for state in ("adopted", "abandoned", "adoption_step", "belief_mean", "belief_precision", "blame"):
+        a, b = getattr(fast, state), getattr(slow, state)
+        assert a.tobytes() == b.tobytes(), f"{state} differs between the kernels"
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_compiled_kernel_reproduces_numpy_bit_for_bit(case):
+    compiled_or_skip()
+    params = make_parameters(CASES[case])
+    for seed in (0, 17):
+        assert_same_run(params, seed)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_compiled_kernel_reproduces_every_library_scenario(path):
+    compiled_or_skip()
+    assert_same_run(load_scenario(path).parameters(), seed=5)
+
+
+def test_unknown_kernel_names_the_setting_and_the_choices(monkeypatch):
+    with pytest.raises(ValueError, match=r"kernel: unknown kernel 'fortran'; allowed: auto, numpy, numba"):
+        DiffusionModel(rng=0, kernel="fortran")
+    monkeypatch.setenv(kernel.ENVIRONMENT, "gpu")
+    with pytest.raises(ValueError, match=r"FTZ_DIFFUSION_KERNEL: unknown kernel 'gpu'"):
+        DiffusionModel(rng=0)
+    monkeypatch.setenv(kernel.ENVIRONMENT, "numpy")
+    assert DiffusionModel(rng=0).kernel == "numpy"
+
+
+def test_an_unusable_kernel_falls_back_under_auto_and_is_refused_when_demanded(monkeypatch):
+    monkeypatch.setattr(kernel, "_verdict", (False, "numba is not installed"))
+    assert DiffusionModel(rng=0, kernel="auto").kernel == "numpy"
+    with pytest.raises(ValueError, match="numba kernel cannot be used here: numba is not installed"):
+        DiffusionModel(rng=0, kernel="numba")
+
+
+def test_the_exactness_probe_refuses_an_exp_that_differs_in_the_last_bit(monkeypatch):
+    compiled_or_skip()
+    real_exp = np.exp
+
+    def one_ulp_off(values, *args, **kwargs):
+        return np.nextafter(real_exp(values, *args, **kwargs), np.inf)
+
+    monkeypatch.setattr(np, "exp", one_ulp_off)
+    usable, reason = kernel._check()
+    assert not usable and "differs in the last bit" in reason
+
+
+def test_cli_kernel_option_reaches_the_model_and_an_unusable_one_is_a_sentence(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from diffusion.cli import main
+
+    monkeypatch.delenv(kernel.ENVIRONMENT, raising=False)   # restored after the test
+    monkeypatch.setattr(kernel, "_verdict", (False, "numba is not installed"))
+    out = tmp_path / "results"
+    result = CliRunner().invoke(main, ["--kernel", "numba", "run", "baseline", "--steps", "4", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "numba kernel cannot be used here: numba is not installed" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+    result = CliRunner().invoke(main, ["--kernel", "numpy", "run", "baseline", "--steps", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").exists()
