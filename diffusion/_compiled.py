@@ -61,20 +61,22 @@ def decide(adopted, abandoned, columns, draws, exposure, reward, risk,
                 j = indices[jj]
                 w = data[jj]
                 for c in range(width):
-                    numerator[c] += w * (1.0 if adopted[j, columns[c]] else 0.0)
+                    if adopted[j, columns[c]]:   # w x 1 = w; adding w x 0 = 0 to a sum >= +0 changes nothing
+                        numerator[c] += w
             if use_ftz:
                 flag = 1.0 if ftz[r] else 0.0
                 for c in range(width):
                     numerator[c] = numerator[c] + flag * ftz_count[c]
         for c in range(width):
             i = columns[c]
-            taken = adopted[r, i]
+            if adopted[r, i]:   # nothing to decide: an adopted pair is never drawn as an adoption
+                continue
             deterrent = 0.0
             if voluntary_on:
                 # exp(-0.0) is exactly 1: a region without exposure to blame needs no exponential
                 damping = math.exp(-(exposure[r] * risk[i])) if exposure[r] != 0.0 else 1.0
                 deterrent = damping * reward[r]
-                deterrent = deterrent * (0.0 if (taken or abandoned[r, i]) else 1.0)
+                deterrent = deterrent * (0.0 if abandoned[r, i] else 1.0)
             hazard[:] = 0.0
             total = 0.0
             started = False
@@ -97,7 +99,7 @@ def decide(adopted, abandoned, columns, draws, exposure, reward, risk,
                 if promoted[c]:
                     hazard[3] = mandate_base[r, i] * (row_pressure[r] * column_pressure[c] + nonbinding_pressure[c])
                 total = total + hazard[3] if started else hazard[3]
-            if taken or total == 0.0:   # no hazard: probability 0, which no draw in [0, 1) is below
+            if total == 0.0:   # no hazard: probability 0, which no draw in [0, 1) is below
                 continue
             probability = -math.expm1(-total)
             if not draws[r, c] < probability:
@@ -113,3 +115,157 @@ def decide(adopted, abandoned, columns, draws, exposure, reward, risk,
                 shares[found, k] = hazard[k] / total
             found += 1
     return rows[:found].copy(), cols[:found].copy(), shares[:found].copy()
+
+
+@numba.njit(cache=True)
+def gather_signals(rows, position, outcome, regions, width, indptr, indices, data):
+    """Outcomes per (region, innovation) of this step (Y, C) and what each region sees: S = V @ Y, N = V @ C.
+
+    Mirrors ``np.add.at`` into zeros, then scipy's sparse product (accumulated in its order).
+    """
+    outcome_sum = np.zeros((regions, width))
+    outcome_count = np.zeros((regions, width))
+    for k in range(rows.size):
+        outcome_sum[rows[k], position[k]] += outcome[k]
+        outcome_count[rows[k], position[k]] += 1.0
+    signal_sum = np.zeros((regions, width))
+    signal_count = np.zeros((regions, width))
+    for r in range(regions):
+        for jj in range(indptr[r], indptr[r + 1]):
+            j = indices[jj]
+            v = data[jj]
+            for u in range(width):
+                signal_sum[r, u] += v * outcome_sum[j, u]
+                signal_count[r, u] += v * outcome_count[j, u]
+    return outcome_sum, outcome_count, signal_sum, signal_count
+
+
+@numba.njit(cache=True)
+def update_beliefs(belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns):
+    """learning.update_beliefs in place: tau' = tau + n tau_e, m' = (tau m + tau_e S) / tau'."""
+    for r in range(belief_mean.shape[0]):
+        for u in range(columns.size):
+            i = columns[u]
+            tau = belief_precision[r, i]
+            new_tau = tau + signal_count[r, u] * signal_precision[i]
+            belief_mean[r, i] = (tau * belief_mean[r, i] + signal_precision[i] * signal_sum[r, u]) / new_tau
+            belief_precision[r, i] = new_tau
+
+
+@numba.njit(cache=True)
+def logistic_argument(belief_mean, fit, cost, columns, sensitivity):
+    """0.5 x kappa (m fit - cost) for the given innovations: numpy then takes its tanh (its own, exactly)."""
+    out = np.empty((belief_mean.shape[0], columns.size))
+    for r in range(belief_mean.shape[0]):
+        for u in range(columns.size):
+            i = columns[u]
+            out[r, u] = 0.5 * (sensitivity * (belief_mean[r, i] * fit[r, i] - cost[r, i]))
+    return out
+
+
+@numba.njit(cache=True)
+def store_learning_term(term, tanh, belief_precision, columns, weight, prior_precision):
+    """term[:, columns] = w (1 - tau0 / tau) x 0.5 (1 + tanh), as learning.learning_hazard computes it."""
+    for r in range(term.shape[0]):
+        for u in range(columns.size):
+            i = columns[u]
+            term[r, i] = (weight * (1.0 - prior_precision / belief_precision[r, i])) * (0.5 * (1.0 + tanh[r, u]))
+
+
+@numba.njit(cache=True)
+def _pairwise_leaf(values, start, n):
+    """numpy's pairwise sum of at most 128 values: eight accumulators, then the remainder."""
+    if n < 8:
+        total = -0.0
+        for k in range(n):
+            total += values[start + k]
+        return total
+    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
+    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
+    k = 8
+    while k < n - (n % 8):
+        r0 += values[start + k]
+        r1 += values[start + k + 1]
+        r2 += values[start + k + 2]
+        r3 += values[start + k + 3]
+        r4 += values[start + k + 4]
+        r5 += values[start + k + 5]
+        r6 += values[start + k + 6]
+        r7 += values[start + k + 7]
+        k += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while k < n:
+        total += values[start + k]
+        k += 1
+    return total
+
+
+@numba.njit(cache=True)
+def pairwise_sum(values, start, n):
+    """numpy's pairwise summation of float64, the same bits as np.sum: above 128 values numpy halves the
+    range (at a multiple of 8) and adds the halves' sums. Walked with an explicit stack, not recursion
+    (numba's cache cannot reload recursive functions)."""
+    if n <= 128:
+        return _pairwise_leaf(values, start, n)
+    starts = np.empty(128, np.int64)
+    sizes = np.empty(128, np.int64)
+    phases = np.zeros(128, np.int64)     # 0: split, 1: left half done, 2: both halves done
+    partial = np.empty(128)
+    top, done = 0, 0
+    starts[0], sizes[0], phases[0] = start, n, 0
+    while top >= 0:
+        size = sizes[top]
+        if size <= 128:
+            partial[done] = _pairwise_leaf(values, starts[top], size)
+            done += 1
+            top -= 1
+            continue
+        half = size // 2
+        half -= half % 8
+        if phases[top] == 0:
+            phases[top] = 1
+            top += 1
+            starts[top], sizes[top], phases[top] = starts[top - 1], half, 0
+        elif phases[top] == 1:
+            phases[top] = 2
+            top += 1
+            starts[top], sizes[top], phases[top] = starts[top - 1] + half, size - half, 0
+        else:
+            done -= 1
+            partial[done - 1] = partial[done - 1] + partial[done]
+            top -= 1
+    return partial[0]
+
+
+@numba.njit(cache=True)
+def snapshot(adopted, n_born, ftz):
+    """Coverage overall, in open FTZs and elsewhere, and the Gini of adoptions per region (DiffusionModel._snapshot)."""
+    regions, width = adopted.shape
+    counts = np.zeros(regions, np.int64)
+    for r in range(regions):
+        k = 0
+        for i in range(width):
+            if adopted[r, i]:
+                k += 1
+        counts[r] = k
+    per_region = np.zeros(regions)
+    if n_born:
+        for r in range(regions):
+            per_region[r] = counts[r] / n_born
+    inside = per_region[ftz]
+    outside = per_region[~ftz]
+    coverage = pairwise_sum(per_region, 0, regions) / regions
+    ftz_coverage = pairwise_sum(inside, 0, inside.size) / inside.size if inside.size else np.nan
+    other_coverage = pairwise_sum(outside, 0, outside.size) / outside.size if outside.size else np.nan
+    # Gini of integer counts: numerator and total are exact integers, as they are in the float formula
+    total = 0
+    for r in range(regions):
+        total += counts[r]
+    gini = 0.0
+    if total > 0:
+        ordered = np.sort(counts)
+        numerator = 0
+        for k in range(regions):
+            numerator += (2 * (k + 1) - regions - 1) * ordered[k]
+        gini = numerator / (regions * total)
+    return coverage, ftz_coverage, other_coverage, gini

@@ -1,22 +1,26 @@
-"""The decision step compiled with numba: the numpy path's numbers, in one pass over the pairs.
+"""The step compiled with numba: the numpy path's numbers, in one pass over the pairs.
 
-The numpy path (``DiffusionModel._decide``) builds each channel's hazard as a regions x innovations
-array, some twenty array operations a step. This kernel computes, for each (region, innovation) pair,
-the same four hazards with the same floating-point operations in the same order, then
-``1 - exp(-lambda)``, compares it with the same uniform draw (drawn by numpy from the run's generator
-before the kernel runs) and records the adoptions with their channel shares. Everything else in the
-step (pilots, batches, outcomes, information) stays in numpy.
+The numpy path builds each channel's hazard as a regions x innovations array: some sixty array
+operations a step, each with a fixed cost. The compiled path does the same arithmetic pair by pair:
+the four channel hazards, ``1 - exp(-lambda)`` against the same uniform draw (drawn by numpy from the
+run's generator before the kernel runs), the channel shares of each adoption; then the outcome sums
+and the sparse product that spread information, the belief update, the learning term around numpy's
+tanh, and the step's coverage series. Pilots, batches, outcome draws and the event log stay in numpy.
 
-Results are identical, not merely close: the tests compare whole runs of both paths. Two things make
-that hold and are checked, not assumed:
+Results are identical, not merely close: the tests compare whole runs of both paths bit for bit.
+What makes that hold is checked, not assumed:
 
-- no fused multiply-add: numba compiles without fast-math, so ``a * b + c`` is rounded twice, as
-  numpy and scipy's sparse product do;
-- the same exponentials: the kernel calls the C library's ``exp`` and ``expm1``; numpy uses the same
+- the same operations in the same order, with no fused multiply-add (numba compiles without
+  fast-math, so ``a * b + c`` is rounded twice, as in numpy and scipy); sparse products accumulate in
+  scipy's order;
+- the same exponentials: the kernel calls the C library's ``exp`` and ``expm1``. numpy uses the same
   functions on most CPUs, but has its own vectorised ``exp`` on some (AVX-512). :func:`available`
-  compares the two on 200,000 probe values, once per process, and refuses the kernel where a single
-  bit differs. The logistic of the learning channel (numpy's own ``tanh``) is never taken here: the
-  kernel reads the learning term the model keeps in numpy.
+  compares the two on 200,000 probe values, once per process, and refuses the kernel if a single bit
+  differs. The learning channel's logistic uses numpy's own vectorised ``tanh``, which the C library
+  does not match, so numpy computes it on the arguments the kernel prepares;
+- the same sums: coverage means use a copy of numpy's pairwise summation, checked against
+  ``np.add.reduce`` by the same probe; the Gini is computed in exact integers, which the float formula
+  also is for counts.
 
 Choose the path with ``DiffusionModel(kernel=...)`` or the environment variable
 ``FTZ_DIFFUSION_KERNEL``: ``auto`` (the default: numba when installed and exact here), ``numpy``, or
@@ -33,7 +37,6 @@ ENVIRONMENT = "FTZ_DIFFUSION_KERNEL"
 CHOICES = ("auto", "numpy", "numba")
 
 _verdict: tuple[bool, str] | None = None
-_decide = None
 
 
 def choose(requested: str | None = None) -> str:
@@ -76,6 +79,11 @@ def _check() -> tuple[bool, str]:
     if not (_same_bits(exp, np.exp(probe)) and _same_bits(expm1, np.expm1(probe))):
         return False, ("numpy's exp on this CPU differs in the last bit from the C library's, "
                        "so the kernel would not reproduce the numpy path exactly")
+    for n in (*range(1, 300), 1000, 3001, 8191, 8193, 30011):
+        values = probe[:n] / 7.0
+        if not _same_bits(np.float64(compiled.pairwise_sum(values, 0, n)), np.add.reduce(values)):
+            return False, ("numpy sums in a different order here than the kernel's copy of its pairwise "
+                           "summation, so the kernel would not reproduce the numpy path exactly")
     return True, ""
 
 
@@ -92,15 +100,14 @@ def _probe_values() -> np.ndarray:
 
 def _compile() -> None:
     """Import (and so compile, or load from numba's cache) the kernels: numba is imported only when asked for."""
-    global _decide, _exponentials
-    if _decide is None:
+    global compiled
+    if compiled is None:
         from . import _compiled
-        _decide, _exponentials = _compiled.decide, _compiled.exponentials
+        compiled = _compiled
 
 
-_exponentials = None
+compiled = None   # the module of numba kernels, once available() has said yes
 
 
-def decide(*arguments):
-    """Run the compiled decision kernel (see :meth:`DiffusionModel._decide_compiled` for the arguments)."""
-    return _decide(*arguments)
+def _exponentials(values: np.ndarray):
+    return compiled.exponentials(values)

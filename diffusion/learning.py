@@ -46,7 +46,13 @@ def gather_signals(visibility, broadcast: np.ndarray, outcome_sum: np.ndarray, o
     width = outcome_sum.shape[1]
     both = visibility @ np.hstack([outcome_sum, outcome_count])  # one sparse product for both
     signal_sum, signal_count = both[:, :width], both[:, width:]
+    add_broadcast(signal_sum, signal_count, broadcast, outcome_sum, outcome_count)
+    return signal_sum, signal_count
+
+
+def add_broadcast(signal_sum: np.ndarray, signal_count: np.ndarray, broadcast: np.ndarray, outcome_sum: np.ndarray,
+                  outcome_count: np.ndarray) -> None:
+    """Add, in place, what reaches every region through the centre: b_r x (sum over adopters of Y and C)."""
     if broadcast.any():
         signal_sum += np.multiply.outer(broadcast, outcome_sum.sum(axis=0))
         signal_count += np.multiply.outer(broadcast, outcome_count.sum(axis=0))
-    return signal_sum, signal_count

@@ -210,20 +210,27 @@ class DiffusionModel(mesa.Model):
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
         n_born = int(np.searchsorted(self._birth_order, max(self.steps, 1), side="right"))
-        # only born innovations are ever adopted, so counting over all columns counts the born ones
-        counts = np.count_nonzero(self.adopted, axis=1)
-        per_region = counts / n_born if n_born else np.zeros(self.n_regions)
         ftz = self.ftz_open()
+        if self.kernel == "numba":   # the same sums in the same order (numpy's pairwise summation)
+            coverage, ftz_coverage, other_coverage, gini = kernel.compiled.snapshot(self.adopted, n_born, ftz)
+        else:
+            # only born innovations are ever adopted, so counting over all columns counts the born ones
+            counts = np.count_nonzero(self.adopted, axis=1)
+            per_region = counts / n_born if n_born else np.zeros(self.n_regions)
+            coverage = float(per_region.mean())
+            ftz_coverage = float(per_region[ftz].mean()) if ftz.any() else float("nan")
+            other_coverage = float(per_region[~ftz].mean()) if (~ftz).any() else float("nan")
+            gini = _gini(counts)
         return {
-            "coverage": float(per_region.mean()),
-            "ftz_coverage": float(per_region[ftz].mean()) if ftz.any() else float("nan"),
-            "non_ftz_coverage": float(per_region[~ftz].mean()) if (~ftz).any() else float("nan"),
+            "coverage": coverage,
+            "ftz_coverage": ftz_coverage,
+            "non_ftz_coverage": other_coverage,
             "innovations": n_born,
             "binding_items": int(np.count_nonzero(self.binding_step)),    # 0: not promoted
             "binding_batches": sum(b["kind"] == "binding" for b in self.centre.batches),
             "best_practice_items": int(np.count_nonzero(self.best_practice_step)),
             **self.counters,
-            "gini": _gini(counts),
+            "gini": gini,
         }
 
     def attribution(self, region: int, innovation: int) -> dict[str, float] | None:
@@ -367,7 +374,7 @@ class DiffusionModel(mesa.Model):
         exposure = (self.exposure_base * (1.0 + p.failure.blame_weight * self.blame) if self._exposed
                     else self.exposure_base)   # all zero: stays zero whatever the blame
         draws = self.rng.random((self.n_regions, width))
-        rows, cols, shares = kernel.decide(
+        rows, cols, shares = kernel.compiled.decide(
             self.adopted, self.abandoned, columns, draws, exposure, self.reward_gain,
             self.innovations.risk, ch.spontaneous.enabled, ch.spontaneous.rate,
             ch.learning.enabled, learning_now, learning_columns,
@@ -397,8 +404,17 @@ class DiffusionModel(mesa.Model):
 
     def _beliefs_changed(self, columns: np.ndarray) -> None:
         """Refresh the kept learning hazard of innovations whose beliefs were just updated."""
-        if self.learning_term is not None and columns.size:
-            self.learning_term[:, columns] = self._learning_hazard(columns, self.learning_cost[:, columns])
+        if self.learning_term is None or not columns.size:
+            return
+        if self.kernel == "numba":   # the same equation; numpy's tanh in between, for the same bits
+            spec = self.params.channels.learning
+            argument = kernel.compiled.logistic_argument(self.belief_mean, self.innovations.fit, self.learning_cost,
+                                                         columns, spec.sensitivity)
+            np.tanh(argument, out=argument)
+            kernel.compiled.store_learning_term(self.learning_term, argument, self.belief_precision, columns,
+                                                spec.weight, self.prior_precision)
+            return
+        self.learning_term[:, columns] = self._learning_hazard(columns, self.learning_cost[:, columns])
 
     def _mandate_hazard(self, t: int, columns: np.ndarray, adopted: np.ndarray) -> np.ndarray | None:
         """Mandate hazard of the available innovations; None while none of them has been promoted."""
@@ -469,13 +485,23 @@ class DiffusionModel(mesa.Model):
         if not self.params.channels.learning.enabled:
             return
         unique, position = _unique_inverse(cols, self.n_innovations)
-        outcome_sum = np.zeros((self.n_regions, unique.size))
-        outcome_count = np.zeros((self.n_regions, unique.size))
-        np.add.at(outcome_sum, (rows, position), outcome)
-        np.add.at(outcome_count, (rows, position), 1.0)
-        signal_sum, signal_count = learning.gather_signals(self.visibility, self.broadcast, outcome_sum, outcome_count)
-        learning.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
-                                self.signal_precision, unique)
+        if self.kernel == "numba":
+            visibility = self.visibility
+            outcome_sum, outcome_count, signal_sum, signal_count = kernel.compiled.gather_signals(
+                rows, position, outcome, self.n_regions, unique.size, visibility.indptr, visibility.indices,
+                visibility.data)
+            learning.add_broadcast(signal_sum, signal_count, self.broadcast, outcome_sum, outcome_count)
+            kernel.compiled.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
+                                           self.signal_precision, unique)
+        else:
+            outcome_sum = np.zeros((self.n_regions, unique.size))
+            outcome_count = np.zeros((self.n_regions, unique.size))
+            np.add.at(outcome_sum, (rows, position), outcome)
+            np.add.at(outcome_count, (rows, position), 1.0)
+            signal_sum, signal_count = learning.gather_signals(self.visibility, self.broadcast, outcome_sum,
+                                                               outcome_count)
+            learning.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
+                                    self.signal_precision, unique)
         self._beliefs_changed(unique)
 
     # ----------------------------------------------------------------------------------- results
