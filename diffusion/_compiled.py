@@ -31,14 +31,51 @@ def _grow(values, capacity):
 
 
 @numba.njit(cache=True)
-def decide(adopted, abandoned, columns, draws, exposure, reward, risk,
+def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exposed, blame, blame_weight, reward, risk,
            spontaneous, rate,
            learn, learning, learning_columns,
            compete, weight, indptr, indices, data, denominator, ftz, use_ftz, lead, use_lead, lead_weight,
-           mandate, mandate_base, promoted, row_pressure, column_pressure, nonbinding_pressure):
-    """Adoptions this step: (rows, positions in ``columns``, channel shares), in np.nonzero's order."""
+           mandate_on, mandate_base, t, binding_step, best_practice_step, deadline, escalation, assessment, penalty,
+           penalty_threshold, nonbinding_assessment):
+    """Adoptions this step: (rows, innovations, channel shares), in np.nonzero's order, also marked in
+    ``adopted`` and ``adoption_step`` once every pair has been decided."""
     regions = adopted.shape[0]
     width = columns.size
+    exposure = exposure_base.copy()   # all zero stays zero whatever the blame
+    if exposed:
+        for r in range(regions):
+            exposure[r] = exposure_base[r] * (1.0 + blame_weight * blame[r])
+    # mandate pressure, as DiffusionModel._mandate_hazard and mandate.mandate_hazard compute it
+    promoted = np.zeros(width, np.bool_)
+    column_pressure = np.zeros(width)
+    nonbinding_pressure = np.zeros(width)
+    row_pressure = np.zeros(regions)
+    mandate = False
+    if mandate_on:
+        due = np.zeros(width, np.bool_)
+        n_due = 0
+        for c in range(width):
+            i = columns[c]
+            issued = binding_step[i]
+            binding = issued > 0 and issued <= t
+            nonbinding = best_practice_step[i] > 0 and not binding
+            promoted[c] = binding or nonbinding
+            mandate = mandate or promoted[c]
+            limit = issued + deadline
+            overdue = max(0, t - limit) if binding else 0
+            column_pressure[c] = (1.0 if binding else 0.0) * (1.0 + escalation * overdue / deadline)
+            nonbinding_pressure[c] = nonbinding_assessment * (1.0 if nonbinding else 0.0)
+            due[c] = binding and t > limit
+            n_due += due[c]
+        for r in range(regions):
+            behind = 0.0
+            if n_due:
+                done = 0
+                for c in range(width):
+                    if due[c] and adopted[r, columns[c]]:
+                        done += 1
+                behind = 1.0 if done / n_due < penalty_threshold else 0.0
+            row_pressure[r] = assessment[r] + penalty[r] * behind
     voluntary_on = spontaneous or learn or compete
     numerator = np.zeros(width)
     ftz_count = np.zeros(width)          # open FTZs that adopted each innovation (an exact integer)
@@ -55,6 +92,13 @@ def decide(adopted, abandoned, columns, draws, exposure, reward, risk,
     found = 0
     hazard = np.zeros(4)
     for r in range(regions):
+        undecided = False
+        for c in range(width):
+            if not adopted[r, columns[c]]:
+                undecided = True
+                break
+        if not undecided:   # this region has adopted everything available: nothing to decide
+            continue
         if compete:   # row r of W @ A, accumulated in scipy's order (0 + w_1 a_1 + w_2 a_2 + ...)
             numerator[:] = 0.0
             for jj in range(indptr[r], indptr[r + 1]):
@@ -71,6 +115,25 @@ def decide(adopted, abandoned, columns, draws, exposure, reward, risk,
             i = columns[c]
             if adopted[r, i]:   # nothing to decide: an adopted pair is never drawn as an adoption
                 continue
+            draw = draws[r, c]
+            # Shortcut, exact: 1 - exp(-lambda) <= lambda, and lambda is at most its value without the
+            # blame damping (exp(-x) <= 1 for x >= 0). A draw above that bound (with a 1e-9 margin for
+            # rounding) is not an adoption, so neither exponential is needed to know it.
+            if exposure[r] * risk[i] >= 0.0:
+                bound = 0.0
+                if voluntary_on and not abandoned[r, i]:
+                    if spontaneous:
+                        bound += rate
+                    if learn:
+                        bound += learning[r, learning_columns[c]]
+                    if compete:
+                        bound += weight * (numerator[c] / denominator[r]
+                                           + (lead_weight * lead[r, c] if use_lead else 0.0))
+                    bound *= reward[r]
+                if mandate and promoted[c]:
+                    bound += mandate_base[r, i] * (row_pressure[r] * column_pressure[c] + nonbinding_pressure[c])
+                if draw >= bound * (1.0 + 1e-9):
+                    continue
             deterrent = 0.0
             if voluntary_on:
                 # exp(-0.0) is exactly 1: a region without exposure to blame needs no exponential
@@ -102,7 +165,7 @@ def decide(adopted, abandoned, columns, draws, exposure, reward, risk,
             if total == 0.0:   # no hazard: probability 0, which no draw in [0, 1) is below
                 continue
             probability = -math.expm1(-total)
-            if not draws[r, c] < probability:
+            if not draw < probability:
                 continue
             if found == capacity:
                 capacity *= 2
@@ -114,7 +177,12 @@ def decide(adopted, abandoned, columns, draws, exposure, reward, risk,
             for k in range(4):
                 shares[found, k] = hazard[k] / total
             found += 1
-    return rows[:found].copy(), cols[:found].copy(), shares[:found].copy()
+    innovations = np.empty(found, np.int64)
+    for k in range(found):
+        innovations[k] = columns[cols[k]]
+        adopted[rows[k], innovations[k]] = True
+        adoption_step[rows[k], innovations[k]] = t
+    return rows[:found].copy(), innovations, shares[:found].copy()
 
 
 @numba.njit(cache=True)
@@ -262,10 +330,52 @@ def snapshot(adopted, n_born, ftz):
     for r in range(regions):
         total += counts[r]
     gini = 0.0
-    if total > 0:
-        ordered = np.sort(counts)
+    if total > 0:   # sum of (2k - n - 1) x_(k) over the sorted counts, by a counting sort
+        histogram = np.zeros(width + 1, np.int64)
+        for r in range(regions):
+            histogram[counts[r]] += 1
         numerator = 0
-        for k in range(regions):
-            numerator += (2 * (k + 1) - regions - 1) * ordered[k]
+        k = 1
+        for value in range(width + 1):
+            for _ in range(histogram[value]):
+                numerator += (2 * k - regions - 1) * value
+                k += 1
         gini = numerator / (regions * total)
     return coverage, ftz_coverage, other_coverage, gini
+
+
+@numba.njit(cache=True)
+def realise(rows, cols, normal, uniform, t, benefit, fit, risk, quality, commerce, bonus, complexity_drag,
+            commerce_domain, correction, failure_on, threshold, fault_tolerance, binding_step, reports_all, origin,
+            adopted, abandoned, blame, centre_sum, centre_count):
+    """Outcomes of this step's adoptions (DiffusionModel._realise with failure.realise_outcomes), applied in
+    numpy's order: abandonments, blame (np.add.at in event order), results reported to the centre."""
+    n = rows.size
+    outcome = np.empty(n)
+    failed = np.zeros(n, np.bool_)
+    corrected = np.zeros(n, np.bool_)
+    dropped = np.zeros(n, np.bool_)
+    mandated = np.zeros(n, np.bool_)
+    for k in range(n):
+        r = rows[k]
+        i = cols[k]
+        factor = 1.0 + bonus * (1.0 if (commerce[r] and commerce_domain[i]) else 0.0)
+        expected = benefit[i] * fit[r, i] * (quality[r] * factor * complexity_drag[i])
+        outcome[k] = expected + risk[i] * normal[k]
+        if failure_on and outcome[k] < threshold:
+            failed[k] = True
+            corrected[k] = uniform[k] < correction[r] and expected >= threshold
+            dropped[k] = not corrected[k]
+        mandated[k] = binding_step[i] > 0 and binding_step[i] <= t
+    for k in range(n):
+        if dropped[k]:
+            adopted[rows[k], cols[k]] = False
+            abandoned[rows[k], cols[k]] = True
+    for k in range(n):
+        if failed[k]:
+            blame[rows[k]] += 1.0 - fault_tolerance[rows[k]]
+    for k in range(n):
+        if reports_all[rows[k]] or origin[cols[k]] == rows[k]:
+            centre_sum[cols[k]] += outcome[k]
+            centre_count[cols[k]] += 1.0
+    return outcome, failed, corrected, dropped, mandated

@@ -186,6 +186,10 @@ class DiffusionModel(mesa.Model):
                                                 p.coordination.mutual_recognition)
         self.rival_total = np.asarray(self.rivals.sum(axis=1)).ravel()
         self._rival_denominator = np.where(self.rival_total > 0, self.rival_total, np.inf)   # 0 / inf = 0
+        self._ftz_order = np.sort(self.regions.ftz_step)
+        self._ftz_cache = (-1, None)
+        self._placeholders = (np.zeros((1, 1)), np.zeros(1))   # arrays the compiled path passes for unused inputs
+        self._no_ftz = np.zeros(1, dtype=bool)
         # The learning hazard of a pair changes only when its beliefs do (or, under mutual recognition,
         # when cluster partners adopt): it is kept per pair and refreshed for the innovations whose
         # beliefs were updated, instead of being recomputed for every pair every step.
@@ -274,11 +278,11 @@ class DiffusionModel(mesa.Model):
         p = self.params
         ch = p.channels
         columns = np.flatnonzero(self.innovations.birth_step <= t)
+        if columns.size and self.kernel == "numba":
+            return self._decide_compiled(t, columns)
         empty = (np.zeros(0, int), np.zeros(0, int), np.zeros((0, N_CHANNELS)))
         if columns.size == 0:
             return empty
-        if self.kernel == "numba":
-            return self._decide_compiled(t, columns)
         adopted = self.adopted[:, columns]
         hazards: list[np.ndarray | None] = [None] * N_CHANNELS   # None: the channel adds nothing this step
         if ch.spontaneous.enabled or ch.learning.enabled or ch.competition.enabled:
@@ -329,7 +333,7 @@ class DiffusionModel(mesa.Model):
         ch = p.channels
         inst = self.institutions
         width = columns.size
-        none2, none1 = np.zeros((1, 1)), np.zeros(1)
+        none2, none1 = self._placeholders
         learning_now, learning_columns = none2, columns
         adopted = None
         if ch.learning.enabled:
@@ -338,54 +342,41 @@ class DiffusionModel(mesa.Model):
             else:
                 adopted = self.adopted[:, columns]
                 learning_now, learning_columns = self._learning_now(columns, adopted), np.arange(width)
-        denominator, ftz, use_ftz, lead, use_lead = none1, np.zeros(1, bool), False, none2, False
+        denominator, ftz, use_ftz, lead, use_lead = none1, self._no_ftz, False, none2, False
         if ch.competition.enabled:
             denominator = self._rival_denominator
             if ch.competition.include_ftz_peers:
-                ftz = self.ftz_open(t)
-                use_ftz = bool(ftz.sum() > 1)
-                if use_ftz:
-                    denominator = self.rival_total + ftz * (ftz.sum() - 1)
-                    denominator = np.where(denominator > 0, denominator, np.inf)
+                ftz, use_ftz, denominator = self._ftz_rivalry(t)
             if p.coordination.rotating_lead > 0 and self.coordination_membership.shape[1]:
                 adopted = self.adopted[:, columns] if adopted is None else adopted
                 leads = competition.current_leads(self.coordination_membership, t, p.coordination.lead_term)
                 lead = competition.lead_pull(self.coordination_membership, leads, adopted.astype(float))
                 use_lead = True
-        mandate = False
-        promoted, row_pressure, column_pressure, nonbinding_pressure = np.zeros(1, bool), none1, none1, none1
-        if ch.mandate.enabled:
-            issued = self.binding_step[columns]
-            binding = (issued > 0) & (issued <= t)
-            nonbinding = (self.best_practice_step[columns] > 0) & ~binding
-            promoted = binding | nonbinding
-            mandate = bool(promoted.any())
-            if mandate:
-                spec, incentives = ch.mandate, p.institutions.incentives
-                deadline = issued + spec.deadline
-                overdue = np.where(binding, np.maximum(0, t - deadline), 0)
-                due = binding & (t > deadline)
-                behind = np.zeros(self.n_regions)
-                if due.any():
-                    behind = (self.adopted[:, columns[due]].mean(axis=1) < incentives.penalty_threshold).astype(float)
-                row_pressure = inst.assessment_weight + inst.penalty * behind
-                column_pressure = binding.astype(float) * (1.0 + spec.escalation * overdue / spec.deadline)
-                nonbinding_pressure = incentives.nonbinding_assessment * nonbinding.astype(float)
-        exposure = (self.exposure_base * (1.0 + p.failure.blame_weight * self.blame) if self._exposed
-                    else self.exposure_base)   # all zero: stays zero whatever the blame
         draws = self.rng.random((self.n_regions, width))
-        rows, cols, shares = kernel.compiled.decide(
-            self.adopted, self.abandoned, columns, draws, exposure, self.reward_gain,
+        return kernel.compiled.decide(
+            self.adopted, self.abandoned, self.adoption_step, columns, draws, self.exposure_base, self._exposed,
+            self.blame, p.failure.blame_weight, self.reward_gain,
             self.innovations.risk, ch.spontaneous.enabled, ch.spontaneous.rate,
             ch.learning.enabled, learning_now, learning_columns,
             ch.competition.enabled, ch.competition.weight, self.rivals.indptr, self.rivals.indices,
             self.rivals.data, denominator, ftz, use_ftz, lead, use_lead, p.coordination.rotating_lead,
-            mandate, self.mandate_base if mandate else none2, promoted, row_pressure, column_pressure,
-            nonbinding_pressure)
-        innovations = columns[cols]
-        self.adopted[rows, innovations] = True
-        self.adoption_step[rows, innovations] = t
-        return rows, innovations, shares
+            ch.mandate.enabled, self.mandate_base if ch.mandate.enabled else none2, t, self.binding_step,
+            self.best_practice_step, ch.mandate.deadline, ch.mandate.escalation, inst.assessment_weight,
+            inst.penalty, p.institutions.incentives.penalty_threshold, p.institutions.incentives.nonbinding_assessment)
+
+    def _ftz_rivalry(self, t: int) -> tuple[np.ndarray, bool, np.ndarray]:
+        """Open FTZs at a step, whether they rank against each other (two or more), and each region's
+        rival-weight denominator (as competition.rival_share computes it); kept until another FTZ opens."""
+        n_open = int(np.searchsorted(self._ftz_order, max(t, 1), side="right"))
+        if self._ftz_cache[0] != n_open:
+            ftz = self.ftz_open(t)
+            use = bool(ftz.sum() > 1)
+            denominator = self._rival_denominator
+            if use:
+                denominator = self.rival_total + ftz * (ftz.sum() - 1)
+                denominator = np.where(denominator > 0, denominator, np.inf)
+            self._ftz_cache = (n_open, (ftz, use, denominator))
+        return self._ftz_cache[1]
 
     def _learning_hazard(self, columns: np.ndarray, cost: np.ndarray) -> np.ndarray:
         spec = self.params.channels.learning
@@ -453,6 +444,9 @@ class DiffusionModel(mesa.Model):
             return
         pilot = np.zeros(rows.size, dtype=bool)
         pilot[:pilot_rows.size] = True
+        if self.kernel == "numba":
+            self._realise_compiled(t, rows, cols, shares, pilot)
+            return
         inn = self.innovations
         quality = implementation_quality(self.quality, self.commerce_system,
                                          self.params.institutions.commerce_domain_bonus, rows,
@@ -477,11 +471,38 @@ class DiffusionModel(mesa.Model):
             "corrected": result.corrected, "abandoned": abandoned})
         self._spread_information(rows, cols, result.outcome)
 
+    def _realise_compiled(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray,
+                          pilot: np.ndarray) -> None:
+        """``_realise`` through the numba kernel: the same two draws from the run's generator, first."""
+        inn = self.innovations
+        failure = self.params.failure
+        normal = self.rng.standard_normal(rows.size)    # as failure.realise_outcomes draws them
+        uniform = self.rng.random(rows.size)
+        outcome, failed, corrected, abandoned, mandated = kernel.compiled.realise(
+            rows, cols, normal, uniform, t, inn.benefit, inn.fit, inn.risk, self.quality, self.commerce_system,
+            self.params.institutions.commerce_domain_bonus, self.complexity_drag, self.commerce_domain,
+            self.correction, failure.enabled, failure.threshold, self.institutions.fault_tolerance,
+            self.binding_step, self.reports_all, inn.origin, self.adopted, self.abandoned, self.blame,
+            self.centre_sum, self.centre_count)
+        self.counters["adoptions"] += int(rows.size)
+        self.counters["failures"] += int(np.count_nonzero(failed))
+        self.counters["corrections"] += int(np.count_nonzero(corrected))
+        self.counters["abandonments"] += int(np.count_nonzero(abandoned))
+        self._events.append({
+            "step": np.full(rows.size, t, dtype=np.int32), "region": rows, "innovation": cols, "shares": shares,
+            "pilot": pilot, "mandated": mandated, "outcome": outcome, "failed": failed,
+            "corrected": corrected, "abandoned": abandoned})
+        self._spread_to_regions(rows, cols, outcome)
+
     def _spread_information(self, rows: np.ndarray, cols: np.ndarray, outcome: np.ndarray) -> None:
         """Outcomes reach other regions (learning) and the centre (feedback)."""
         reported = self.reports_all[rows] | (self.innovations.origin[cols] == rows)
         np.add.at(self.centre_sum, cols[reported], outcome[reported])
         np.add.at(self.centre_count, cols[reported], 1.0)
+        self._spread_to_regions(rows, cols, outcome)
+
+    def _spread_to_regions(self, rows: np.ndarray, cols: np.ndarray, outcome: np.ndarray) -> None:
+        """Outcomes reach the regions that see them, and their beliefs (learning)."""
         if not self.params.channels.learning.enabled:
             return
         unique, position = _unique_inverse(cols, self.n_innovations)
