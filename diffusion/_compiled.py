@@ -34,7 +34,8 @@ def _grow(values, capacity):
 def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exposed, blame, blame_weight, reward, risk,
            spontaneous, rate,
            learn, learning, learning_columns,
-           compete, weight, indptr, indices, data, denominator, ftz, use_ftz, lead, use_lead, lead_weight,
+           compete, weight, indptr, indices, data, push, t_indptr, t_indices, t_data,
+           denominator, ftz, use_ftz, lead, use_lead, lead_weight,
            mandate_on, mandate_base, t, binding_step, best_practice_step, deadline, escalation, assessment, penalty,
            penalty_threshold, nonbinding_assessment):
     """Adoptions this step: (rows, innovations, channel shares), in np.nonzero's order, also marked in
@@ -85,6 +86,35 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
                 for c in range(width):
                     if adopted[j, columns[c]]:
                         ftz_count[c] += 1.0
+    # rows with something adopted (they push) and rows with something left to decide (they pull)
+    adopter = np.zeros(regions, np.bool_)
+    undecided = np.zeros(regions, np.bool_)
+    n_adopters = 0
+    n_undecided = 0
+    for r in range(regions):
+        for c in range(width):
+            if adopted[r, columns[c]]:
+                adopter[r] = True
+            else:
+                undecided[r] = True
+            if adopter[r] and undecided[r]:
+                break
+        n_adopters += adopter[r]
+        n_undecided += undecided[r]
+    push = push and n_adopters < n_undecided   # the cheaper way round; both give the same sums
+    pushed = np.zeros((regions if push else 1, width))
+    if compete and push:
+        # W @ A pushed from the adopters: each (r, c) still receives w_rj in increasing j, which is
+        # the order scipy pulls it in when W's rows are sorted (push is only set then)
+        for j in range(regions):
+            if not adopter[j]:
+                continue
+            for jj in range(t_indptr[j], t_indptr[j + 1]):
+                r = t_indices[jj]
+                w = t_data[jj]
+                for c in range(width):
+                    if adopted[j, columns[c]]:
+                        pushed[r, c] += w
     capacity = max(64, regions)
     rows = np.empty(capacity, np.int64)
     cols = np.empty(capacity, np.int64)
@@ -92,14 +122,11 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
     found = 0
     hazard = np.zeros(4)
     for r in range(regions):
-        undecided = False
-        for c in range(width):
-            if not adopted[r, columns[c]]:
-                undecided = True
-                break
-        if not undecided:   # this region has adopted everything available: nothing to decide
+        if not undecided[r]:   # this region has adopted everything available: nothing to decide
             continue
-        if compete:   # row r of W @ A, accumulated in scipy's order (0 + w_1 a_1 + w_2 a_2 + ...)
+        if compete and push:
+            numerator[:] = pushed[r]
+        elif compete:   # row r of W @ A, accumulated in scipy's order (0 + w_1 a_1 + w_2 a_2 + ...)
             numerator[:] = 0.0
             for jj in range(indptr[r], indptr[r + 1]):
                 j = indices[jj]
@@ -107,10 +134,10 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
                 for c in range(width):
                     if adopted[j, columns[c]]:   # w x 1 = w; adding w x 0 = 0 to a sum >= +0 changes nothing
                         numerator[c] += w
-            if use_ftz:
-                flag = 1.0 if ftz[r] else 0.0
-                for c in range(width):
-                    numerator[c] = numerator[c] + flag * ftz_count[c]
+        if compete and use_ftz:
+            flag = 1.0 if ftz[r] else 0.0
+            for c in range(width):
+                numerator[c] = numerator[c] + flag * ftz_count[c]
         for c in range(width):
             i = columns[c]
             if adopted[r, i]:   # nothing to decide: an adopted pair is never drawn as an adoption
@@ -378,4 +405,4 @@ def realise(rows, cols, normal, uniform, t, benefit, fit, risk, quality, commerc
         if reports_all[rows[k]] or origin[cols[k]] == rows[k]:
             centre_sum[cols[k]] += outcome[k]
             centre_count[cols[k]] += 1.0
-    return outcome, failed, corrected, dropped, mandated
+    return outcome, failed, corrected, dropped, mandated, failed.sum(), corrected.sum(), dropped.sum()

@@ -159,6 +159,10 @@ class DiffusionModel(mesa.Model):
         self.broadcast = broadcast_weight(inst, p)
         self.reports_all = inst.feedback != FEEDBACK_MODES.index("none")
         self._birth_order = np.sort(inn.birth_step)
+        piloted = np.flatnonzero(inn.origin >= 0)   # innovations born in an FTZ, by birth step
+        self._pilots_by_step = {int(step): piloted[inn.birth_step[piloted] == step]
+                                for step in np.unique(inn.birth_step[piloted])}
+        self._no_pilots = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         # per-region and per-pair factors that stay fixed over a run, computed once
         self.exposure_base = exposure_base(inst)
         self._exposed = bool(self.exposure_base.any())
@@ -187,6 +191,10 @@ class DiffusionModel(mesa.Model):
         self.rival_total = np.asarray(self.rivals.sum(axis=1)).ravel()
         self._rival_denominator = np.where(self.rival_total > 0, self.rival_total, np.inf)   # 0 / inf = 0
         self._ftz_order = np.sort(self.regions.ftz_step)
+        # the compiled path pushes W @ A from adopters through W's transpose: the same sums in the same
+        # order as scipy's row-by-row product provided W's rows are sorted
+        self._push = bool(self.rivals.has_sorted_indices)
+        self._rivals_t = self.rivals.T.tocsr()
         self._ftz_cache = (-1, None)
         self._placeholders = (np.zeros((1, 1)), np.zeros(1))   # arrays the compiled path passes for unused inputs
         self._no_ftz = np.zeros(1, dtype=bool)
@@ -214,10 +222,11 @@ class DiffusionModel(mesa.Model):
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
         n_born = int(np.searchsorted(self._birth_order, max(self.steps, 1), side="right"))
-        ftz = self.ftz_open()
-        if self.kernel == "numba":   # the same sums in the same order (numpy's pairwise summation)
+        if self.kernel == "numba":
+            ftz = self._ftz_rivalry(self.steps)[0]   # the open FTZs, kept until another opens   # the same sums in the same order (numpy's pairwise summation)
             coverage, ftz_coverage, other_coverage, gini = kernel.compiled.snapshot(self.adopted, n_born, ftz)
         else:
+            ftz = self.ftz_open()
             # only born innovations are ever adopted, so counting over all columns counts the born ones
             counts = np.count_nonzero(self.adopted, axis=1)
             per_region = counts / n_born if n_born else np.zeros(self.n_regions)
@@ -267,7 +276,9 @@ class DiffusionModel(mesa.Model):
         return self
 
     def _start_pilots(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        born = np.flatnonzero((self.innovations.birth_step == t) & (self.innovations.origin >= 0))
+        born = self._pilots_by_step.get(t)
+        if born is None:
+            return self._no_pilots
         regions = self.innovations.origin[born]
         self.adopted[regions, born] = True
         self.adoption_step[regions, born] = t
@@ -359,7 +370,8 @@ class DiffusionModel(mesa.Model):
             self.innovations.risk, ch.spontaneous.enabled, ch.spontaneous.rate,
             ch.learning.enabled, learning_now, learning_columns,
             ch.competition.enabled, ch.competition.weight, self.rivals.indptr, self.rivals.indices,
-            self.rivals.data, denominator, ftz, use_ftz, lead, use_lead, p.coordination.rotating_lead,
+            self.rivals.data, self._push, self._rivals_t.indptr, self._rivals_t.indices, self._rivals_t.data,
+            denominator, ftz, use_ftz, lead, use_lead, p.coordination.rotating_lead,
             ch.mandate.enabled, self.mandate_base if ch.mandate.enabled else none2, t, self.binding_step,
             self.best_practice_step, ch.mandate.deadline, ch.mandate.escalation, inst.assessment_weight,
             inst.penalty, p.institutions.incentives.penalty_threshold, p.institutions.incentives.nonbinding_assessment)
@@ -478,16 +490,16 @@ class DiffusionModel(mesa.Model):
         failure = self.params.failure
         normal = self.rng.standard_normal(rows.size)    # as failure.realise_outcomes draws them
         uniform = self.rng.random(rows.size)
-        outcome, failed, corrected, abandoned, mandated = kernel.compiled.realise(
+        outcome, failed, corrected, abandoned, mandated, n_failed, n_corrected, n_abandoned = kernel.compiled.realise(
             rows, cols, normal, uniform, t, inn.benefit, inn.fit, inn.risk, self.quality, self.commerce_system,
             self.params.institutions.commerce_domain_bonus, self.complexity_drag, self.commerce_domain,
             self.correction, failure.enabled, failure.threshold, self.institutions.fault_tolerance,
             self.binding_step, self.reports_all, inn.origin, self.adopted, self.abandoned, self.blame,
             self.centre_sum, self.centre_count)
         self.counters["adoptions"] += int(rows.size)
-        self.counters["failures"] += int(np.count_nonzero(failed))
-        self.counters["corrections"] += int(np.count_nonzero(corrected))
-        self.counters["abandonments"] += int(np.count_nonzero(abandoned))
+        self.counters["failures"] += int(n_failed)
+        self.counters["corrections"] += int(n_corrected)
+        self.counters["abandonments"] += int(n_abandoned)
         self._events.append({
             "step": np.full(rows.size, t, dtype=np.int32), "region": rows, "innovation": cols, "shares": shares,
             "pilot": pilot, "mandated": mandated, "outcome": outcome, "failed": failed,

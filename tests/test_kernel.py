@@ -25,6 +25,13 @@ CASES = {
         "channels": {"competition": {"include_ftz_peers": False, "similarity_scale": 0.0}}},
     "periodic mandate, no failures": {"channels": {"mandate": {"schedule": "periodic"}},
                                       "failure": {"enabled": False}},
+    # imitation from rare spontaneous starts: few adopters first (pushed sums), then few left (pulled sums)
+    "pure imitation": {"network": {"kind": "small_world", "n_regions": 300, "mean_degree": 6},
+                       "innovations": {"source": "initial", "n_initial": 2},
+                       "channels": {"spontaneous": {"rate": 0.002}, "learning": {"enabled": False},
+                                    "mandate": {"enabled": False},
+                                    "competition": {"weight": 2.0, "include_ftz_peers": False}},
+                       "regions": {"risk_aversion": 0.0}, "failure": {"enabled": False}},
 }
 
 
