@@ -144,6 +144,7 @@ class DiffusionModel(mesa.Model):
         self.best_practice_step = np.zeros(self.n_innovations, dtype=np.int64)
         self.counters = {"adoptions": 0, "failures": 0, "corrections": 0, "abandonments": 0}
         self._events: list[dict[str, np.ndarray]] = []
+        self._events_joined: tuple[int, dict[str, np.ndarray]] = (0, {})
 
     def _init_constants(self) -> None:
         p = self.params
@@ -539,13 +540,19 @@ class DiffusionModel(mesa.Model):
 
     # ----------------------------------------------------------------------------------- results
     def events(self) -> dict[str, np.ndarray]:
-        """All adoption events so far as concatenated arrays (see tables.adoptions for the table)."""
+        """All adoption events so far as concatenated arrays (see tables.adoptions for the table).
+
+        The arrays are joined once per step and shared between callers: copy one before changing it.
+        """
         if not self._events:
             return {"step": np.zeros(0, np.int32), "region": np.zeros(0, np.int64), "innovation": np.zeros(0, np.int64),
                     "shares": np.zeros((0, N_CHANNELS)), "pilot": np.zeros(0, bool), "mandated": np.zeros(0, bool),
                     "outcome": np.zeros(0), "failed": np.zeros(0, bool), "corrected": np.zeros(0, bool),
                     "abandoned": np.zeros(0, bool)}
-        return {key: np.concatenate([e[key] for e in self._events]) for key in self._events[0]}
+        if self._events_joined[0] != len(self._events):   # joined once per step, however many tables ask
+            self._events_joined = (len(self._events),
+                                   {key: np.concatenate([e[key] for e in self._events]) for key in self._events[0]})
+        return self._events_joined[1]
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers of the run so far (batches, items mandated, coverage, failures)."""
