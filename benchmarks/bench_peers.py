@@ -1,7 +1,7 @@
 """Time our model against NDlib, Mesa's virus example and a numpy kernel on the same SI process.
 
     .venv-bench/bin/python benchmarks/bench_peers.py [--sizes 300,3000,30000] [--steps 48]
-        [--repeats 5] [--out benchmarks/peers.json] [--max-seconds 120] [--budget 30]
+        [--repeats 5] [--out benchmarks/peers.json] [--max-seconds 120] [--budget 30] [--parts 1,2]
 
 Set up the peers once, in their own venv (the main venv is left alone):
 
@@ -365,21 +365,28 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=120.0,
                         help="skip a cell whose one run is predicted to take longer")
     parser.add_argument("--innovations", type=int, default=349, help="innovations of the part-2 kernel")
+    parser.add_argument("--parts", default="1,2", help="which parts to run: 1 (same graph), 2 (equal work) or both")
     parser.add_argument("--out", default="benchmarks/peers.json")
     args = parser.parse_args()
+    parts = {p.strip() for p in args.parts.split(",")}
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     load_before = os.getloadavg()  # other work on the machine inflates times: recorded with the figures
-    with tempfile.TemporaryDirectory() as folder:
-        warm = make_graph(100, Path(folder))
-        for tool in TOOLS:  # imports and first-call caches are not part of any timing
-            if missing_peer(tool) is None:
-                RUNNERS[tool](warm, 2, 0)
-        part1 = run_part1(sorted(sizes), args.steps, args.repeats, args.budget, args.max_seconds, Path(folder))
-    print("\nequal work:", flush=True)
-    part2 = run_part2(args.steps, args.innovations, args.repeats, args.budget)
-    print_part1(part1)
-    print_part2(part2)
+    part1, part2 = [], []
+    if "1" in parts:
+        with tempfile.TemporaryDirectory() as folder:
+            warm = make_graph(100, Path(folder))
+            for tool in TOOLS:  # imports and first-call caches are not part of any timing
+                if missing_peer(tool) is None:
+                    RUNNERS[tool](warm, 2, 0)
+            part1 = run_part1(sorted(sizes), args.steps, args.repeats, args.budget, args.max_seconds, Path(folder))
+    if "2" in parts:
+        print("\nequal work:", flush=True)
+        part2 = run_part2(args.steps, args.innovations, args.repeats, args.budget)
+    if part1:
+        print_part1(part1)
+    if part2:
+        print_part2(part2)
     machine = machine_info()
     machine["load_average_before"] = load_before
     print(f"load average (1, 5, 15 min) before {load_before}, after {machine['load_average']}")

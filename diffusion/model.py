@@ -224,7 +224,8 @@ class DiffusionModel(mesa.Model):
         """Model-level quantities of the current step, for the DataCollector series."""
         n_born = int(np.searchsorted(self._birth_order, max(self.steps, 1), side="right"))
         if self.kernel == "numba":
-            ftz = self._ftz_rivalry(self.steps)[0]   # the open FTZs, kept until another opens   # the same sums in the same order (numpy's pairwise summation)
+            ftz = self._ftz_rivalry(self.steps)[0]   # the open FTZs, kept until another opens
+            # the same sums in the same order as below (a copy of numpy's pairwise summation)
             coverage, ftz_coverage, other_coverage, gini = kernel.compiled.snapshot(self.adopted, n_born, ftz)
         else:
             ftz = self.ftz_open()
