@@ -213,16 +213,31 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
 
 
 @numba.njit(cache=True)
-def gather_signals(rows, position, outcome, regions, width, indptr, indices, data):
-    """Outcomes per (region, innovation) of this step (Y, C) and what each region sees: S = V @ Y, N = V @ C.
+def gather_signals(rows, cols, outcome, regions, innovations, indptr, indices, data):
+    """This step's adopted innovations (sorted), the outcomes per (region, innovation) (Y, C) and what
+    each region sees: S = V @ Y, N = V @ C.
 
-    Mirrors ``np.add.at`` into zeros, then scipy's sparse product (accumulated in its order).
+    Mirrors model._unique_inverse, ``np.add.at`` into zeros, then scipy's sparse product (accumulated in
+    its order).
     """
+    seen = np.zeros(innovations, np.bool_)
+    for k in range(cols.size):
+        seen[cols[k]] = True
+    lookup = np.empty(innovations, np.int64)
+    width = 0
+    for i in range(innovations):
+        if seen[i]:
+            lookup[i] = width
+            width += 1
+    unique = np.empty(width, np.int64)
+    for i in range(innovations):
+        if seen[i]:
+            unique[lookup[i]] = i
     outcome_sum = np.zeros((regions, width))
     outcome_count = np.zeros((regions, width))
     for k in range(rows.size):
-        outcome_sum[rows[k], position[k]] += outcome[k]
-        outcome_count[rows[k], position[k]] += 1.0
+        outcome_sum[rows[k], lookup[cols[k]]] += outcome[k]
+        outcome_count[rows[k], lookup[cols[k]]] += 1.0
     signal_sum = np.zeros((regions, width))
     signal_count = np.zeros((regions, width))
     for r in range(regions):
@@ -232,7 +247,7 @@ def gather_signals(rows, position, outcome, regions, width, indptr, indices, dat
             for u in range(width):
                 signal_sum[r, u] += v * outcome_sum[j, u]
                 signal_count[r, u] += v * outcome_count[j, u]
-    return outcome_sum, outcome_count, signal_sum, signal_count
+    return unique, outcome_sum, outcome_count, signal_sum, signal_count
 
 
 @numba.njit(cache=True)

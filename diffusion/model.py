@@ -159,6 +159,7 @@ class DiffusionModel(mesa.Model):
         self.correction = correction_probability(inst, p)
         self.broadcast = broadcast_weight(inst, p)
         self.reports_all = inst.feedback != FEEDBACK_MODES.index("none")
+        self._broadcasts = bool(self.broadcast.any())   # two-way feedback somewhere: results reach everyone
         self._birth_order = np.sort(inn.birth_step)
         piloted = np.flatnonzero(inn.origin >= 0)   # innovations born in an FTZ, by birth step
         self._pilots_by_step = {int(step): piloted[inn.birth_step[piloted] == step]
@@ -519,16 +520,17 @@ class DiffusionModel(mesa.Model):
         """Outcomes reach the regions that see them, and their beliefs (learning)."""
         if not self.params.channels.learning.enabled:
             return
-        unique, position = _unique_inverse(cols, self.n_innovations)
         if self.kernel == "numba":
             visibility = self.visibility
-            outcome_sum, outcome_count, signal_sum, signal_count = kernel.compiled.gather_signals(
-                rows, position, outcome, self.n_regions, unique.size, visibility.indptr, visibility.indices,
+            unique, outcome_sum, outcome_count, signal_sum, signal_count = kernel.compiled.gather_signals(
+                rows, cols, outcome, self.n_regions, self.n_innovations, visibility.indptr, visibility.indices,
                 visibility.data)
-            learning.add_broadcast(signal_sum, signal_count, self.broadcast, outcome_sum, outcome_count)
+            if self._broadcasts:
+                learning.add_broadcast(signal_sum, signal_count, self.broadcast, outcome_sum, outcome_count)
             kernel.compiled.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
                                            self.signal_precision, unique)
         else:
+            unique, position = _unique_inverse(cols, self.n_innovations)
             outcome_sum = np.zeros((self.n_regions, unique.size))
             outcome_count = np.zeros((self.n_regions, unique.size))
             np.add.at(outcome_sum, (rows, position), outcome)
