@@ -31,16 +31,22 @@ def rival_weights(adjacency: sparse.csr_matrix, capacity: np.ndarray, similarity
     return weights.tocsr()
 
 
+def rival_denominator(weight_total: np.ndarray, ftz_open: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """Each region's rival weight (the share's denominator, inf where there are no rivals, so that
+    0 / inf = 0: no pressure), and whether open FTZs rank against each other (two or more open)."""
+    ranked = ftz_open is not None and bool(ftz_open.sum() > 1)
+    denominator = weight_total + ftz_open * (ftz_open.sum() - 1) if ranked else weight_total
+    return np.where(denominator > 0, denominator, np.inf), ranked
+
+
 def rival_share(weights: sparse.csr_matrix, weight_total: np.ndarray, adopted: np.ndarray,
                 ftz_open: np.ndarray | None) -> np.ndarray:
     """Weighted share of rivals that adopted each innovation (regions x innovations)."""
     numerator = weights @ adopted
-    denominator = weight_total
-    if ftz_open is not None and ftz_open.sum() > 1:
+    denominator, ranked = rival_denominator(weight_total, ftz_open)
+    if ranked:
         numerator = numerator + np.multiply.outer(ftz_open, ftz_open.astype(float) @ adopted)
-        denominator = weight_total + ftz_open * (ftz_open.sum() - 1)
-    # a region without rivals feels no pressure: 0 / inf = 0
-    return numerator / np.where(denominator > 0, denominator, np.inf)[:, None]
+    return numerator / denominator[:, None]
 
 
 def current_leads(membership: np.ndarray, step: int, term: int) -> np.ndarray:

@@ -73,7 +73,7 @@ def _check() -> tuple[bool, str]:
     try:
         _compile()
         probe = _probe_values()
-        exp, expm1 = _exponentials(probe)
+        exp, expm1 = compiled.exponentials(probe)
     except Exception as error:  # a broken numba install: fall back rather than fail
         return False, f"numba failed to compile the kernel ({type(error).__name__}: {error})"
     if not (_same_bits(exp, np.exp(probe)) and _same_bits(expm1, np.expm1(probe))):
@@ -107,7 +107,3 @@ def _compile() -> None:
 
 
 compiled = None   # the module of numba kernels, once available() has said yes
-
-
-def _exponentials(values: np.ndarray):
-    return compiled.exponentials(values)

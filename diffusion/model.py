@@ -22,6 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from . import competition, kernel, learning
+from .kernel import choose as _choose_kernel   # the constructor's 'kernel' argument hides the module
 from .agents import CentralGovernment, Region
 from .failure import realise_outcomes
 from .innovations import InnovationPlan, generate
@@ -65,10 +66,6 @@ def _unique_inverse(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
     unique = np.flatnonzero(mask)
     lookup = np.cumsum(mask) - 1
     return unique, lookup[values]
-
-
-def _choose_kernel(requested: str | None) -> str:
-    return kernel.choose(requested)
 
 
 class DiffusionModel(mesa.Model):
@@ -169,7 +166,6 @@ class DiffusionModel(mesa.Model):
         self.exposure_base = exposure_base(inst)
         self._exposed = bool(self.exposure_base.any())
         self.reward_gain = 1.0 + inst.reward
-        self.reward_factor = self.reward_gain[:, None]
         self.quality = quality_factor(inst, p)
         self.commerce_system = commerce_system(inst)
         self.mandate_base = (mandate_base(p.channels.mandate.weight, self.drive, self.complexity_drag)
@@ -191,7 +187,7 @@ class DiffusionModel(mesa.Model):
                                                 p.channels.competition.similarity_scale, partners,
                                                 p.coordination.mutual_recognition)
         self.rival_total = np.asarray(self.rivals.sum(axis=1)).ravel()
-        self._rival_denominator = np.where(self.rival_total > 0, self.rival_total, np.inf)   # 0 / inf = 0
+        self._rival_denominator = competition.rival_denominator(self.rival_total, None)[0]
         self._ftz_order = np.sort(self.regions.ftz_step)
         # the compiled path pushes W @ A from adopters through W's transpose: the same sums in the same
         # order as scipy's row-by-row product provided W's rows are sorted
@@ -224,12 +220,11 @@ class DiffusionModel(mesa.Model):
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
         n_born = int(np.searchsorted(self._birth_order, max(self.steps, 1), side="right"))
+        ftz = self._ftz_rivalry(self.steps)[0]   # the open FTZs, kept until another opens
         if self.kernel == "numba":
-            ftz = self._ftz_rivalry(self.steps)[0]   # the open FTZs, kept until another opens
             # the same sums in the same order as below (a copy of numpy's pairwise summation)
             coverage, ftz_coverage, other_coverage, gini = kernel.compiled.snapshot(self.adopted, n_born, ftz)
         else:
-            ftz = self.ftz_open()
             # only born innovations are ever adopted, so counting over all columns counts the born ones
             counts = np.count_nonzero(self.adopted, axis=1)
             per_region = counts / n_born if n_born else np.zeros(self.n_regions)
@@ -302,7 +297,7 @@ class DiffusionModel(mesa.Model):
         if ch.spontaneous.enabled or ch.learning.enabled or ch.competition.enabled:
             deterrent = risk_deterrent(self.exposure_base, self.blame, self.innovations.risk[columns],
                                        p.failure.blame_weight)
-            deterrent *= self.reward_factor
+            deterrent *= self.reward_gain[:, None]
             deterrent *= ~adopted & ~self.abandoned[:, columns]   # voluntary channels skip adopted, abandoned
         if ch.spontaneous.enabled:
             hazards[0] = ch.spontaneous.rate * deterrent
@@ -385,12 +380,8 @@ class DiffusionModel(mesa.Model):
         n_open = int(np.searchsorted(self._ftz_order, max(t, 1), side="right"))
         if self._ftz_cache[0] != n_open:
             ftz = self.ftz_open(t)
-            use = bool(ftz.sum() > 1)
-            denominator = self._rival_denominator
-            if use:
-                denominator = self.rival_total + ftz * (ftz.sum() - 1)
-                denominator = np.where(denominator > 0, denominator, np.inf)
-            self._ftz_cache = (n_open, (ftz, use, denominator))
+            denominator, ranked = competition.rival_denominator(self.rival_total, ftz)
+            self._ftz_cache = (n_open, (ftz, ranked, denominator))
         return self._ftz_cache[1]
 
     def _learning_hazard(self, columns: np.ndarray, cost: np.ndarray) -> np.ndarray:
