@@ -420,4 +420,4 @@ def realise(rows, cols, normal, uniform, t, benefit, fit, risk, quality, commerc
         if reports_all[rows[k]] or origin[cols[k]] == rows[k]:
             centre_sum[cols[k]] += outcome[k]
             centre_count[cols[k]] += 1.0
-    return outcome, failed, corrected, dropped, mandated, failed.sum(), corrected.sum(), dropped.sum()
+    return outcome, failed, corrected, dropped, mandated

@@ -192,7 +192,7 @@ class DiffusionModel(mesa.Model):
         # the compiled path pushes W @ A from adopters through W's transpose: the same sums in the same
         # order as scipy's row-by-row product provided W's rows are sorted
         self._push = bool(self.rivals.has_sorted_indices)
-        self._rivals_t = self.rivals.T.tocsr()
+        self._rivals_t = self.rivals.T.tocsr() if self.kernel == "numba" else None
         self._ftz_cache = (-1, None)
         self._placeholders = (np.zeros((1, 1)), np.zeros(1))   # arrays the compiled path passes for unused inputs
         self._no_ftz = np.zeros(1, dtype=bool)
@@ -460,22 +460,27 @@ class DiffusionModel(mesa.Model):
         result = realise_outcomes(self.rng, self.params.failure, inn.benefit[cols] * inn.fit[rows, cols] * quality,
                                   inn.risk[cols], self.correction[rows])
         abandoned = result.failed & ~result.corrected
-        failures = int(np.count_nonzero(result.failed))
-        if failures:
+        if result.failed.any():
             self.adopted[rows[abandoned], cols[abandoned]] = False
             self.abandoned[rows[abandoned], cols[abandoned]] = True
             np.add.at(self.blame, rows[result.failed], 1.0 - self.institutions.fault_tolerance[rows[result.failed]])
-        self.counters["adoptions"] += int(rows.size)
-        self.counters["failures"] += failures
-        self.counters["corrections"] += int(np.count_nonzero(result.corrected))
-        self.counters["abandonments"] += int(np.count_nonzero(abandoned))
         mandated = (self.binding_step[cols] > 0) & (self.binding_step[cols] <= t)
+        self._record(t, rows, cols, shares, pilot, mandated, result.outcome, result.failed, result.corrected,
+                     abandoned)
+        self._spread_information(rows, cols, result.outcome)
+
+    def _record(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, pilot: np.ndarray,
+                mandated: np.ndarray, outcome: np.ndarray, failed: np.ndarray, corrected: np.ndarray,
+                abandoned: np.ndarray) -> None:
+        """Count this step's adoptions, failures, corrections and abandonments, and log them as events."""
+        self.counters["adoptions"] += int(rows.size)
+        self.counters["failures"] += int(np.count_nonzero(failed))
+        self.counters["corrections"] += int(np.count_nonzero(corrected))
+        self.counters["abandonments"] += int(np.count_nonzero(abandoned))
         self._events.append({
             "step": np.full(rows.size, t, dtype=np.int32), "region": rows, "innovation": cols, "shares": shares,
-            "pilot": pilot,
-            "mandated": mandated, "outcome": result.outcome, "failed": result.failed,
-            "corrected": result.corrected, "abandoned": abandoned})
-        self._spread_information(rows, cols, result.outcome)
+            "pilot": pilot, "mandated": mandated, "outcome": outcome, "failed": failed,
+            "corrected": corrected, "abandoned": abandoned})
 
     def _realise_compiled(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray,
                           pilot: np.ndarray) -> None:
@@ -484,20 +489,13 @@ class DiffusionModel(mesa.Model):
         failure = self.params.failure
         normal = self.rng.standard_normal(rows.size)    # as failure.realise_outcomes draws them
         uniform = self.rng.random(rows.size)
-        outcome, failed, corrected, abandoned, mandated, n_failed, n_corrected, n_abandoned = kernel.compiled.realise(
+        outcome, failed, corrected, abandoned, mandated = kernel.compiled.realise(
             rows, cols, normal, uniform, t, inn.benefit, inn.fit, inn.risk, self.quality, self.commerce_system,
             self.params.institutions.commerce_domain_bonus, self.complexity_drag, self.commerce_domain,
             self.correction, failure.enabled, failure.threshold, self.institutions.fault_tolerance,
             self.binding_step, self.reports_all, inn.origin, self.adopted, self.abandoned, self.blame,
             self.centre_sum, self.centre_count)
-        self.counters["adoptions"] += int(rows.size)
-        self.counters["failures"] += int(n_failed)
-        self.counters["corrections"] += int(n_corrected)
-        self.counters["abandonments"] += int(n_abandoned)
-        self._events.append({
-            "step": np.full(rows.size, t, dtype=np.int32), "region": rows, "innovation": cols, "shares": shares,
-            "pilot": pilot, "mandated": mandated, "outcome": outcome, "failed": failed,
-            "corrected": corrected, "abandoned": abandoned})
+        self._record(t, rows, cols, shares, pilot, mandated, outcome, failed, corrected, abandoned)
         self._spread_to_regions(rows, cols, outcome)
 
     def _spread_information(self, rows: np.ndarray, cols: np.ndarray, outcome: np.ndarray) -> None:
