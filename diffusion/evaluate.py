@@ -168,8 +168,10 @@ def _local_results(tasks: Iterable[Task], workers: int, window: int) -> Iterator
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from .run import worker_context
+
     iterator = iter(tasks)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
         pending = set()
         for task in itertools_islice(iterator, window):
             pending.add(pool.submit(execute, task))
