@@ -74,5 +74,10 @@ def best_practice_batches() -> pd.DataFrame:
 
 def category_weights() -> dict[str, float]:
     """Category -> count of the 349 nationally replicated achievements (seed 000, Table 1)."""
-    table = load("categories_349")
+    return dict(_category_weights())   # a fresh dict: callers may modify it
+
+
+@cache
+def _category_weights() -> dict[str, float]:
+    table = _read("categories_349")   # read-only here, so no copy
     return dict(zip(table["category"], table["items"].astype(float)))

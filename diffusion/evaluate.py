@@ -53,7 +53,11 @@ class Task:
 
 
 def execute(task: Task) -> dict:
-    """Run one task; never raises: an error is returned as a record (the sweep goes on)."""
+    """Run one task; never raises: an error is returned as a record (the sweep goes on).
+
+    A finished run comes back as plain data (its metrics row, its series columns as arrays), which
+    travels between processes more cheaply than DataFrames; :func:`run_tasks` builds the tables.
+    """
     from .model import DiffusionModel
     from .run import replicate_seed
     from .scenario import parameter_hash
@@ -63,13 +67,11 @@ def execute(task: Task) -> dict:
         params = with_changes(make_parameters(task.base), task.changes) if task.changes else make_parameters(task.base)
         generator = np.random.default_rng(replicate_seed(parameter_hash(params), task.root_seed, task.replicate))
         model = DiffusionModel(params, rng=generator, run_id=task.run_id).run()
-        metrics = tables.metrics(model).drop(columns=["run"])
-        metrics.insert(0, "replicate", task.replicate)
-        metrics.insert(0, "point", task.point)
-        metrics.insert(0, "run_id", task.run_id)
-        series = tables.series(model).rename(columns={"run": "run_id"})
+        metrics = {"run_id": task.run_id, "point": task.point, "replicate": task.replicate}
+        metrics.update((key, value) for key, value in tables.metrics_row(model).items() if key != "run")
+        series = tables.series_columns(model, SERIES_COLUMNS[1:])
         return {"run_id": task.run_id, "ok": True, "metrics": metrics,
-                "series": series[[c for c in SERIES_COLUMNS if c in series.columns]],
+                "series": {"run_id": np.full(series["step"].size, task.run_id), **series},
                 "seconds": time.perf_counter() - started}
     except Exception as error:  # noqa: BLE001 - a failing run is data, not a crash
         last = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
@@ -78,7 +80,11 @@ def execute(task: Task) -> dict:
                 "error": f"{type(error).__name__}: {error}{where}", "seconds": time.perf_counter() - started}
 
 
-# ------------------------------------------------------------------------------------------ store
+def _series_frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Series columns of many runs, joined column by column into one table."""
+    return pd.DataFrame({name: np.concatenate([part[name] for part in parts]) for name in parts[0]})
+
+
 class SweepStore:
     """The sweep folder: metadata, design and the streamed result parts."""
 
@@ -223,7 +229,7 @@ def run_tasks(store: SweepStore, tasks: list[Task], *, workers: int = 1, client=
     todo = [t for t in tasks if t.run_id not in done]
     window = max(2 * workers, 8)
     results = _dask_results(todo, client, window) if client is not None else _local_results(todo, workers, window)
-    buffers: dict[str, list[pd.DataFrame]] = {kind: [] for kind in KINDS}
+    buffers: dict[str, list] = {kind: [] for kind in KINDS}   # metrics and errors rows, series columns
     failed = ran = 0
     started = last_flush = time.perf_counter()
 
@@ -231,7 +237,7 @@ def run_tasks(store: SweepStore, tasks: list[Task], *, workers: int = 1, client=
         # series first, metrics last: a run counts as done only once its metrics (or error) part exists
         for kind in ("series", "errors", "metrics"):
             if buffers[kind]:
-                store.write_part(kind, pd.concat(buffers[kind], ignore_index=True))
+                store.write_part(kind, _series_frame(buffers[kind]) if kind == "series" else pd.DataFrame(buffers[kind]))
                 buffers[kind].clear()
 
     for result in results:
@@ -241,7 +247,7 @@ def run_tasks(store: SweepStore, tasks: list[Task], *, workers: int = 1, client=
             buffers["series"].append(result["series"])
         else:
             failed += 1
-            buffers["errors"].append(pd.DataFrame([{k: result[k] for k in ("run_id", "point", "replicate", "error")}]))
+            buffers["errors"].append({k: result[k] for k in ("run_id", "point", "replicate", "error")})
         if progress:
             progress(1, failed)
         if len(buffers["metrics"]) + len(buffers["errors"]) >= flush_every or \

@@ -6,10 +6,13 @@ of many runs can be concatenated and charts never need a live model.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from .model import DiffusionModel, _gini
+from .model import SERIES, DiffusionModel, _gini
 from .network import NEVER
 from .params import CHANNELS, PATHWAYS
 
@@ -49,22 +52,24 @@ def adoptions(model: DiffusionModel) -> pd.DataFrame:
     return _stamp(model, table)
 
 
-def _coverage_steps(model: DiffusionModel, threshold: float) -> np.ndarray:
-    """Step at which each innovation's kept adoptions first reach threshold x R (0 if never)."""
+def _coverage_steps(model: DiffusionModel, thresholds: tuple[float, ...]) -> list[np.ndarray]:
+    """For each threshold, the step at which each innovation's kept adoptions first reach threshold x R
+    (0 if never); one sort of the events serves every threshold."""
     ev = model.events()
     kept = ~ev["abandoned"]
     steps, innov = ev["step"][kept], ev["innovation"][kept]
-    out = np.zeros(model.n_innovations, dtype=np.int64)
+    result = [np.zeros(model.n_innovations, dtype=np.int64) for _ in thresholds]
     if steps.size == 0:
-        return out
-    need = int(np.ceil(threshold * model.n_regions - 1e-9))
+        return result
     order = np.lexsort((steps, innov))
     steps, innov = steps[order], innov[order]
     start = np.r_[0, np.flatnonzero(np.diff(innov)) + 1]
     counts = np.diff(np.r_[start, innov.size])
-    reached = counts >= need
-    out[innov[start[reached]]] = steps[start[reached] + need - 1]
-    return out
+    for out, threshold in zip(result, thresholds):
+        need = int(np.ceil(threshold * model.n_regions - 1e-9))
+        reached = counts >= need
+        out[innov[start[reached]]] = steps[start[reached] + need - 1]
+    return result
 
 
 def innovations(model: DiffusionModel) -> pd.DataFrame:
@@ -84,8 +89,7 @@ def innovations(model: DiffusionModel) -> pd.DataFrame:
         "coverage": model.adopted.mean(axis=0),
         "failures": model.abandoned.sum(axis=0),
     })
-    for share, name in ((0.5, "time_to_50"), (0.9, "time_to_90")):
-        reached = _coverage_steps(model, share)
+    for name, reached in zip(("time_to_50", "time_to_90"), _coverage_steps(model, (0.5, 0.9))):
         table[name] = np.where(reached > 0, reached - inn.birth_step, np.nan)
     table["national"] = table["coverage"] >= model.params.output.national_share
     table = _stamp(model, table)
@@ -124,6 +128,15 @@ def series(model: DiffusionModel) -> pd.DataFrame:
     table = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     table.insert(0, "step", np.arange(1, len(table) + 1))
     return _stamp(model, table)
+
+
+def series_columns(model: DiffusionModel, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Some columns of the series table as arrays (``step``, ``date`` or a collected variable), with the
+    values and dtypes the table has; for experiments, which keep a few columns of every run."""
+    collected = model.datacollector.model_vars
+    steps = np.arange(1, len(collected[SERIES[0]]) + 1)
+    known = {"step": lambda: steps, "date": lambda: model.timeline.dates(steps).to_numpy()}
+    return {name: known[name]() if name in known else np.asarray(collected[name]) for name in names}
 
 
 def _kept_counts(model: DiffusionModel, key: np.ndarray, n_keys: int) -> np.ndarray:
@@ -176,7 +189,12 @@ def channels_over_time(model: DiffusionModel) -> pd.DataFrame:
 
 
 def metrics(model: DiffusionModel) -> pd.DataFrame:
-    """Headline metrics of the run, one row: coverage, speed, breadth, failures, gaps and inequality.
+    """Headline metrics of the run, one row: coverage, speed, breadth, failures, gaps and inequality."""
+    return pd.DataFrame([metrics_row(model)])
+
+
+def metrics_row(model: DiffusionModel) -> dict[str, Any]:
+    """The metrics table's one row as a mapping (what experiments keep of every run).
 
     Computed from the model's arrays (not from the innovations and regions tables, which give the same
     numbers) because experiments compute it for every run.
@@ -184,12 +202,11 @@ def metrics(model: DiffusionModel) -> pd.DataFrame:
     inn = model.innovations
     summary = model.summary()
     binding = [b for b in model.centre.batches if b["kind"] == "binding"]
-    end_2023 = model.timeline.step_of(pd.Timestamp("2023-12-01").date())
+    end_2023 = model.timeline.step_of(date(2023, 12, 1))
     born = inn.birth_step <= model.steps
     national = model.adopted.mean(axis=0) >= model.params.output.national_share
     times = {}
-    for share, name in ((0.5, "time_to_50"), (0.9, "time_to_90")):
-        reached = _coverage_steps(model, share)
+    for name, reached in zip(("time_to_50", "time_to_90"), _coverage_steps(model, (0.5, 0.9))):
         times[name] = np.where(reached > 0, reached - inn.birth_step, np.nan)[born]
     adopted = np.count_nonzero(model.adopted[:, born], axis=1)
     coverage = adopted / born.sum() if born.any() else np.zeros(model.n_regions)
@@ -221,7 +238,7 @@ def metrics(model: DiffusionModel) -> pd.DataFrame:
     if decided.any():
         for k, channel in enumerate(CHANNELS):
             row[f"share_{channel}"] = float(ev["shares"][decided, k].mean())
-    return pd.DataFrame([row])
+    return row
 
 
 def _median(values: np.ndarray) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -41,11 +42,22 @@ class Timeline:
     def dates(self, steps) -> pd.Series:
         """Dates (pandas datetime64) of an array of steps; vectorised through a lookup table."""
         steps = np.asarray(steps, dtype=int)
-        lo = min(int(steps.min()), 1) if steps.size else 1
-        hi = max(int(steps.max()), self.steps) if steps.size else self.steps
-        table = pd.to_datetime([self.date_of(s) for s in range(lo, hi + 1)])
-        return pd.Series(table[steps - lo]) if steps.size else pd.Series([], dtype="datetime64[ns]")
+        if not steps.size:
+            return pd.Series([], dtype="datetime64[ns]")
+        lo = min(int(steps.min()), 1)
+        hi = max(int(steps.max()), self.steps)
+        return pd.Series(_date_table(self.start, self.period_months, lo, hi)[steps - lo])
 
     @property
     def end(self) -> date:
         return self.date_of(self.steps + 1)
+
+
+@lru_cache(maxsize=64)
+def _date_table(start: date, period_months: int, lo: int, hi: int) -> np.ndarray:
+    """First days of steps lo..hi as datetime64[ns]; shared by every run with the same calendar
+    (an ensemble asks for the same table once per replicate). Read-only."""
+    calendar = Timeline(start, period_months, hi)
+    table = pd.to_datetime([calendar.date_of(s) for s in range(lo, hi + 1)]).to_numpy()
+    table.flags.writeable = False
+    return table

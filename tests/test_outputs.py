@@ -50,3 +50,26 @@ def test_coverage_tables_match_the_model_state(baseline_model):
     last = by_region[by_region["step"] == baseline_model.steps].set_index("region")["coverage"]
     regions = tables.regions(baseline_model).set_index("region")["coverage"]
     assert np.allclose(last.loc[regions.index], regions)
+
+
+def test_what_a_sweep_keeps_of_a_run_is_the_run_s_own_tables(baseline_model):
+    """Experiments keep each run's metrics row and a few series columns as plain arrays (cheaper to send
+    between processes); they must be the same values, with the same dtypes, as the tables."""
+    series = tables.series(baseline_model)
+    names = ("step", "date", "coverage", "ftz_coverage", "binding_items", "failures", "gini")
+    kept = pd.DataFrame(tables.series_columns(baseline_model, names))
+    pd.testing.assert_frame_equal(kept, series[list(names)].reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(pd.DataFrame([tables.metrics_row(baseline_model)]), tables.metrics(baseline_model))
+
+
+def test_a_model_stepped_past_its_horizon_keeps_a_consistent_series():
+    from diffusion import DiffusionModel, make_parameters
+
+    model = DiffusionModel(make_parameters({"time": {"steps": 6}}), rng=2)
+    for _ in range(9):
+        model.step()
+    series = tables.series(model)
+    assert len(series) == 9 and series["step"].tolist() == list(range(1, 10))
+    born = model.innovations.birth_step[:, None] <= series["step"].to_numpy()[None, :]
+    assert (series["innovations"] == born.sum(axis=0)).all()
+    assert series["date"].is_monotonic_increasing and series["period"].iloc[-1] == "2015Q3"
