@@ -79,14 +79,9 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
             row_pressure[r] = assessment[r] + penalty[r] * behind
     voluntary_on = spontaneous or learn or compete
     numerator = np.zeros(width)
-    ftz_count = np.zeros(width)          # open FTZs that adopted each innovation (an exact integer)
-    if compete and use_ftz:
-        for j in range(regions):
-            if ftz[j]:
-                for c in range(width):
-                    if adopted[j, columns[c]]:
-                        ftz_count[c] += 1.0
-    # rows with something adopted (they push) and rows with something left to decide (they pull)
+    # the available columns of A = adopted as 0/1 (contiguous rows, so the sums below run over whole
+    # rows); rows with something adopted (they push) and rows with something left to decide (they pull)
+    available = np.zeros((regions, width))
     adopter = np.zeros(regions, np.bool_)
     undecided = np.zeros(regions, np.bool_)
     n_adopters = 0
@@ -94,13 +89,20 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
     for r in range(regions):
         for c in range(width):
             if adopted[r, columns[c]]:
+                available[r, c] = 1.0
                 adopter[r] = True
             else:
                 undecided[r] = True
-            if adopter[r] and undecided[r]:
-                break
         n_adopters += adopter[r]
         n_undecided += undecided[r]
+    ftz_count = np.zeros(width)          # open FTZs that adopted each innovation (an exact integer)
+    if compete and use_ftz:
+        for j in range(regions):
+            if ftz[j]:
+                for c in range(width):
+                    ftz_count[c] += available[j, c]
+    # Sums of w x a over rivals: w x 1 = w, and adding w x 0 = +0 to a sum that starts at +0 changes
+    # nothing, so these are the sums of w over the rivals that adopted, in the same order.
     push = push and n_adopters < n_undecided   # the cheaper way round; both give the same sums
     pushed = np.zeros((regions if push else 1, width))
     if compete and push:
@@ -113,8 +115,7 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
                 r = t_indices[jj]
                 w = t_data[jj]
                 for c in range(width):
-                    if adopted[j, columns[c]]:
-                        pushed[r, c] += w
+                    pushed[r, c] += w * available[j, c]
     capacity = max(64, regions)
     rows = np.empty(capacity, np.int64)
     cols = np.empty(capacity, np.int64)
@@ -132,16 +133,15 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
                 j = indices[jj]
                 w = data[jj]
                 for c in range(width):
-                    if adopted[j, columns[c]]:   # w x 1 = w; adding w x 0 = 0 to a sum >= +0 changes nothing
-                        numerator[c] += w
+                    numerator[c] += w * available[j, c]
         if compete and use_ftz:
             flag = 1.0 if ftz[r] else 0.0
             for c in range(width):
                 numerator[c] = numerator[c] + flag * ftz_count[c]
         for c in range(width):
-            i = columns[c]
-            if adopted[r, i]:   # nothing to decide: an adopted pair is never drawn as an adoption
+            if available[r, c]:   # nothing to decide: an adopted pair is never drawn as an adoption
                 continue
+            i = columns[c]
             draw = draws[r, c]
             # Shortcut, exact: 1 - exp(-lambda) <= lambda, and lambda is at most its value without the
             # blame damping (exp(-x) <= 1 for x >= 0). A draw above that bound (with a 1e-9 margin for
