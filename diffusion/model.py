@@ -59,6 +59,14 @@ def _gini(values: np.ndarray) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * total))
 
 
+def _count_by(table: list[int], order: np.ndarray, step: int) -> int:
+    """How many of the sorted steps ``order`` are at or before ``max(step, 1)``; ``table`` holds the
+    answer for each step of the horizon (a model stepped past its horizon looks it up)."""
+    if 0 <= step < len(table):
+        return table[step]
+    return int(np.searchsorted(order, max(step, 1), side="right"))
+
+
 def _unique_inverse(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """np.unique(values, return_inverse=True) for integers in [0, size), by a mask instead of a sort."""
     mask = np.zeros(size, dtype=bool)
@@ -189,6 +197,10 @@ class DiffusionModel(mesa.Model):
         self.rival_total = np.asarray(self.rivals.sum(axis=1)).ravel()
         self._rival_denominator = competition.rival_denominator(self.rival_total, None)[0]
         self._ftz_order = np.sort(self.regions.ftz_step)
+        # innovations born and FTZs open by each step of the horizon (step 0 counts as step 1)
+        horizon = np.maximum(np.arange(p.time.steps + 2), 1)
+        self._born_by_step = np.searchsorted(self._birth_order, horizon, side="right").tolist()
+        self._open_by_step = np.searchsorted(self._ftz_order, horizon, side="right").tolist()
         # the compiled path pushes W @ A from adopters through W's transpose: the same sums in the same
         # order as scipy's row-by-row product provided W's rows are sorted
         self._push = bool(self.rivals.has_sorted_indices)
@@ -219,7 +231,7 @@ class DiffusionModel(mesa.Model):
 
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
-        n_born = int(np.searchsorted(self._birth_order, max(self.steps, 1), side="right"))
+        n_born = _count_by(self._born_by_step, self._birth_order, self.steps)
         ftz = self._ftz_rivalry(self.steps)[0]   # the open FTZs, kept until another opens
         if self.kernel == "numba":
             # the same sums in the same order as below (a copy of numpy's pairwise summation)
@@ -377,7 +389,7 @@ class DiffusionModel(mesa.Model):
     def _ftz_rivalry(self, t: int) -> tuple[np.ndarray, bool, np.ndarray]:
         """Open FTZs at a step, whether they rank against each other (two or more), and each region's
         rival-weight denominator (as competition.rival_share computes it); kept until another FTZ opens."""
-        n_open = int(np.searchsorted(self._ftz_order, max(t, 1), side="right"))
+        n_open = _count_by(self._open_by_step, self._ftz_order, t)
         if self._ftz_cache[0] != n_open:
             ftz = self.ftz_open(t)
             denominator, ranked = competition.rival_denominator(self.rival_total, ftz)
