@@ -105,6 +105,7 @@ class CentralGovernment(mesa.Agent):
     def __init__(self, model):
         super().__init__(model)
         self.batches: list[dict] = []
+        self.issued = {"binding": 0, "best_practice": 0}   # batches issued so far, by kind
 
     def estimate(self) -> np.ndarray:
         """The centre's estimate of each innovation's worth (conjugate normal over reported outcomes)."""
@@ -135,7 +136,8 @@ class CentralGovernment(mesa.Agent):
 
     def _publish(self, items: np.ndarray, kind: str, step: int) -> None:
         m = self.model
-        number = sum(1 for b in self.batches if b["kind"] == kind) + 1
+        self.issued[kind] += 1
+        number = self.issued[kind]
         self.batches.append({"kind": kind, "number": number, "step": step, "items": items.tolist()})
         weight = m.params.channels.mandate.publication_weight
         if items.size and weight > 0 and m.params.channels.learning.enabled:

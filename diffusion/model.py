@@ -15,6 +15,8 @@ See docs/model.md for every equation and default.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import Any
 
 import mesa
@@ -44,6 +46,24 @@ def _reporter(name: str):
     return lambda model: model._stats[name]
 
 
+class SeriesCollector(mesa.DataCollector):
+    """Mesa's DataCollector for the model-level series, collecting the step's snapshot directly.
+
+    Each series reporter reads one number of the snapshot, and numbers need no defensive copy, so
+    ``collect`` appends them instead of calling every reporter and deep-copying its value (at 31
+    regions that was a tenth of a step's bookkeeping). Anything else, such as a reporter added
+    later, is collected by Mesa's own ``collect``.
+    """
+
+    def collect(self, model) -> None:
+        stats = model._stats
+        if self.agent_reporters or self.agenttype_reporters or not stats.keys() >= self.model_vars.keys():
+            super().collect(model)
+            return
+        for name, values in self.model_vars.items():
+            values.append(stats[name])
+
+
 def _gini(values: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal)."""
     values = np.asarray(values)
@@ -57,6 +77,46 @@ def _gini(values: np.ndarray) -> float:
     if n == 0 or total <= 0:
         return 0.0
     return float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * total))
+
+
+_COUPLINGS: OrderedDict[bytes, tuple] = OrderedDict()   # the last few networks' coupling matrices
+_COUPLINGS_KEPT = 4
+
+
+def _couplings(adjacency: sparse.csr_matrix, membership: np.ndarray, capacity: np.ndarray, shared_data: float,
+               similarity_scale: float, mutual_recognition: float, transpose: bool) -> tuple:
+    """Who partners whom in the chosen clusters, who sees whose results (V) and who watches whom (W):
+    ``(partners, partner totals, V, W, W's row totals, W's transpose or None)``.
+
+    They depend only on the network, the clusters, capacities and four settings, so runs that share
+    these (the replicates of a scenario on a fixed network) share one copy, found by the content of
+    its inputs. Nothing changes these matrices after they are built.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    for array in (adjacency.data, adjacency.indices, adjacency.indptr, membership, capacity):
+        digest.update(repr((array.dtype.str, array.shape)).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(repr((adjacency.shape, shared_data, similarity_scale, mutual_recognition, transpose)).encode())
+    key = digest.digest()
+    if key in _COUPLINGS:
+        _COUPLINGS.move_to_end(key)
+        return _COUPLINGS[key]
+    sparse_membership = sparse.csr_matrix(membership)   # sparse: a dense R x R product would need
+    partners = (sparse_membership @ sparse_membership.T).tocsr()   # 80 GB at 100,000 regions
+    partners.sort_indices()                                        # same summation order as before
+    partners.setdiag(0)
+    partners.eliminate_zeros()
+    partner_total = np.asarray(partners.sum(axis=1)).ravel()
+    n = adjacency.shape[0]
+    visibility = (sparse.identity(n, format="csr") + adjacency + shared_data * partners).tocsr()
+    rivals = competition.rival_weights(adjacency, capacity, similarity_scale, partners, mutual_recognition)
+    rival_total = np.asarray(rivals.sum(axis=1)).ravel()
+    # the compiled path pushes W @ A from adopters through W's transpose
+    built = (partners, partner_total, visibility, rivals, rival_total, rivals.T.tocsr() if transpose else None)
+    _COUPLINGS[key] = built
+    if len(_COUPLINGS) > _COUPLINGS_KEPT:
+        _COUPLINGS.popitem(last=False)
+    return built
 
 
 def _count_by(table: list[int], order: np.ndarray, step: int) -> int:
@@ -111,8 +171,7 @@ class DiffusionModel(mesa.Model):
         self.region_agents = [Region(self, r) for r in range(self.n_regions)]
         self.centre = CentralGovernment(self)
         self._stats: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in SERIES})
+        self.datacollector = SeriesCollector(model_reporters={name: _reporter(name) for name in SERIES})
 
     # ------------------------------------------------------------------------------------ set-up
     @property
@@ -181,20 +240,11 @@ class DiffusionModel(mesa.Model):
         # clusters chosen for coordination, and who partners whom in them
         chosen = [self.regions.cluster_names.index(c) for c in p.coordination.clusters]
         self.coordination_membership = self.regions.membership[:, chosen]
-        membership = sparse.csr_matrix(self.coordination_membership)   # sparse: a dense R x R product would
-        partners = (membership @ membership.T).tocsr()                   # need 80 GB at 100,000 regions
-        partners.sort_indices()                                          # same summation order as before
-        partners.setdiag(0)
-        partners.eliminate_zeros()
-        self.cluster_partners = partners
-        self.partner_total = np.asarray(partners.sum(axis=1)).ravel()
-        n = self.n_regions
-        identity = sparse.identity(n, format="csr")
-        self.visibility = (identity + self.regions.adjacency + p.coordination.shared_data * partners).tocsr()
-        self.rivals = competition.rival_weights(self.regions.adjacency, inst.capacity,
-                                                p.channels.competition.similarity_scale, partners,
-                                                p.coordination.mutual_recognition)
-        self.rival_total = np.asarray(self.rivals.sum(axis=1)).ravel()
+        (self.cluster_partners, self.partner_total, self.visibility, self.rivals, self.rival_total,
+         self._rivals_t) = _couplings(self.regions.adjacency, self.coordination_membership, inst.capacity,
+                                      p.coordination.shared_data, p.channels.competition.similarity_scale,
+                                      p.coordination.mutual_recognition, transpose=self.kernel == "numba")
+        partners = self.cluster_partners
         self._rival_denominator = competition.rival_denominator(self.rival_total, None)[0]
         self._ftz_order = np.sort(self.regions.ftz_step)
         # innovations born and FTZs open by each step of the horizon (step 0 counts as step 1)
@@ -204,8 +254,8 @@ class DiffusionModel(mesa.Model):
         # the compiled path pushes W @ A from adopters through W's transpose: the same sums in the same
         # order as scipy's row-by-row product provided W's rows are sorted
         self._push = bool(self.rivals.has_sorted_indices)
-        self._rivals_t = self.rivals.T.tocsr() if self.kernel == "numba" else None
         self._ftz_cache = (-1, None)
+        self._born_cache = (-1, None)
         self._placeholders = (np.zeros((1, 1)), np.zeros(1))   # arrays the compiled path passes for unused inputs
         self._no_ftz = np.zeros(1, dtype=bool)
         # The learning hazard of a pair changes only when its beliefs do (or, under mutual recognition,
@@ -250,7 +300,7 @@ class DiffusionModel(mesa.Model):
             "non_ftz_coverage": other_coverage,
             "innovations": n_born,
             "binding_items": int(np.count_nonzero(self.binding_step)),    # 0: not promoted
-            "binding_batches": sum(b["kind"] == "binding" for b in self.centre.batches),
+            "binding_batches": self.centre.issued["binding"],
             "best_practice_items": int(np.count_nonzero(self.best_practice_step)),
             **self.counters,
             "gini": gini,
@@ -285,6 +335,13 @@ class DiffusionModel(mesa.Model):
             self.step()
         return self
 
+    def _born(self, t: int) -> np.ndarray:
+        """Innovations born by step t (t >= 1), kept until the next birth."""
+        n_born = _count_by(self._born_by_step, self._birth_order, t)
+        if self._born_cache[0] != n_born:
+            self._born_cache = (n_born, np.flatnonzero(self.innovations.birth_step <= t))
+        return self._born_cache[1]
+
     def _start_pilots(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         born = self._pilots_by_step.get(t)
         if born is None:
@@ -298,7 +355,7 @@ class DiffusionModel(mesa.Model):
         """All regions' adoption decisions this step, vectorised over regions x available innovations."""
         p = self.params
         ch = p.channels
-        columns = np.flatnonzero(self.innovations.birth_step <= t)
+        columns = self._born(t)
         if columns.size and self.kernel == "numba":
             return self._decide_compiled(t, columns)
         empty = (np.zeros(0, int), np.zeros(0, int), np.zeros((0, N_CHANNELS)))
