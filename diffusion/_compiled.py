@@ -125,10 +125,13 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
     for r in range(regions):
         if not undecided[r]:   # this region has adopted everything available: nothing to decide
             continue
+        # element by element: numba's slice assignment costs more than the row's whole work at width 1
         if compete and push:
-            numerator[:] = pushed[r]
+            for c in range(width):
+                numerator[c] = pushed[r, c]
         elif compete:   # row r of W @ A, accumulated in scipy's order (0 + w_1 a_1 + w_2 a_2 + ...)
-            numerator[:] = 0.0
+            for c in range(width):
+                numerator[c] = 0.0
             for jj in range(indptr[r], indptr[r + 1]):
                 j = indices[jj]
                 w = data[jj]
@@ -167,7 +170,8 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
                 damping = math.exp(-(exposure[r] * risk[i])) if exposure[r] != 0.0 else 1.0
                 deterrent = damping * reward[r]
                 deterrent = deterrent * (0.0 if abandoned[r, i] else 1.0)
-            hazard[:] = 0.0
+            for k in range(4):
+                hazard[k] = 0.0
             total = 0.0
             started = False
             if spontaneous:
