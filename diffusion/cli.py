@@ -45,7 +45,11 @@ def user_errors():
 
 @contextmanager
 def progress_bar(total: int, label: str):
-    """A rich progress bar with count and ETA on standard error (plain when not a terminal)."""
+    """A rich progress bar with count and ETA on standard error (plain when not a terminal).
+
+    It redraws when a run finishes rather than from rich's refresh thread, so no thread is running
+    when the worker pool forks its processes (see run.worker_context).
+    """
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
@@ -53,13 +57,15 @@ def progress_bar(total: int, label: str):
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=console, disable=not console.is_terminal,
-                  transient=False) as progress:
+                  transient=False, auto_refresh=False) as progress:
         task = progress.add_task(label, total=total)
+        progress.refresh()
 
         def advance(n: int = 1, failed: int | None = None) -> None:
             if failed:
                 progress.update(task, description=f"{label} [red]({failed} failed)[/red]")
             progress.advance(task, n)
+            progress.refresh()
 
         yield advance
 

@@ -74,8 +74,10 @@ def worker_context() -> multiprocessing.context.BaseContext:
     of the package (about 1.4 s each), else spawned.
 
     Importing Mesa switches the process-wide default to 'spawn' (mesa.batchrunner), which is why the
-    context is named here rather than inherited. Workers compute from what they are sent, so forking
-    changes no number: the tests compare 1 worker, 2 workers and Dask.
+    context is named here rather than inherited ('fork' is Python's own default on Linux before 3.14).
+    Workers compute from what they are sent, so forking changes no number: the tests compare 1 worker,
+    2 workers and Dask. The CLI runs no thread of its own while a pool starts (its progress bar
+    redraws without one).
     """
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
