@@ -15,6 +15,7 @@ See docs/model.md for every equation and default.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import OrderedDict
 from typing import Any
@@ -98,9 +99,11 @@ def _couplings(adjacency: sparse.csr_matrix, membership: np.ndarray, capacity: n
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(repr((adjacency.shape, shared_data, similarity_scale, mutual_recognition, transpose)).encode())
     key = digest.digest()
-    if key in _COUPLINGS:
-        _COUPLINGS.move_to_end(key)
-        return _COUPLINGS[key]
+    built = _COUPLINGS.get(key)
+    if built is not None:   # (a model built in another thread, as the app may, can evict it meanwhile)
+        with contextlib.suppress(KeyError):
+            _COUPLINGS.move_to_end(key)
+        return built
     sparse_membership = sparse.csr_matrix(membership)   # sparse: a dense R x R product would need
     partners = (sparse_membership @ sparse_membership.T).tocsr()   # 80 GB at 100,000 regions
     partners.sort_indices()                                        # same summation order as before
@@ -114,8 +117,9 @@ def _couplings(adjacency: sparse.csr_matrix, membership: np.ndarray, capacity: n
     # the compiled path pushes W @ A from adopters through W's transpose
     built = (partners, partner_total, visibility, rivals, rival_total, rivals.T.tocsr() if transpose else None)
     _COUPLINGS[key] = built
-    if len(_COUPLINGS) > _COUPLINGS_KEPT:
-        _COUPLINGS.popitem(last=False)
+    while len(_COUPLINGS) > _COUPLINGS_KEPT:
+        with contextlib.suppress(KeyError):
+            _COUPLINGS.popitem(last=False)
     return built
 
 
