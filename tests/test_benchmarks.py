@@ -1,0 +1,49 @@
+"""The benchmark scripts keep working: docs/performance.md tells users to run them to reproduce its
+figures, so each is run here at a small size and its JSON checked (no timing is asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(script: str, *args) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_peer_benchmark_times_every_tool_or_says_why_not(tmp_path):
+    out = tmp_path / "peers.json"
+    bench("bench_peers.py", "--sizes", 300, "--parts", 1, "--repeats", 1, "--steps", 12, "--out", out)
+    rows = {row["tool"]: row for row in json.loads(out.read_text())["si_same_graph"]}
+    assert set(rows) == {"numpy", "ours", "ours_numpy", "ndlib", "mesa"}
+    for row in rows.values():
+        if row["skipped"]:   # a peer that is not installed is named with the command that installs it
+            assert "pip install" in row["reason"]
+        else:
+            assert row["run_s"] > 0 and 0 < row["final_share_mean"] <= 1
+    # both paths of our step run the same SI process to the same end
+    assert rows["ours"]["final_share_mean"] == rows["ours_numpy"]["final_share_mean"]
+
+
+def test_ensemble_benchmark_runs_the_sweep_path_on_two_workers(tmp_path):
+    out = tmp_path / "ensemble.json"
+    bench("bench_ensemble.py", "--replicates", 6, "--workers", 2, "--json", out)
+    result = json.loads(out.read_text())
+    assert result["replicates"] == 6 and result["workers"] == 2 and result["kernel"] in ("numpy", "numba")
+    assert result["wall_seconds"] > 0 and result["target_seconds"] == 5.0
+
+
+def test_model_benchmark_covers_every_case_on_every_path(tmp_path):
+    out = tmp_path / "model.json"
+    bench("bench_model.py", "--repeat", 1, "--json", out)
+    result = json.loads(out.read_text())
+    cases = {"default_31", "small_world_300", "prefectures_300", "small_world_3000"}
+    assert set(result["cases"]) == {f"{case}/{path}" for case in cases for path in result["paths"]}
+    assert "numpy" in result["paths"]
+    for figures in result["cases"].values():
+        assert figures["run_s"] > 0 and figures["ns_per_region_innovation_step"] > 0
+        assert figures["regions"] * figures["innovations"] > 0 and figures["steps"] == 48
