@@ -81,7 +81,7 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
     numerator = np.zeros(width)
     # the available columns of A = adopted as 0/1 (contiguous rows, so the sums below run over whole
     # rows); rows with something adopted (they push) and rows with something left to decide (they pull)
-    available = np.zeros((regions, width))
+    available = np.zeros((regions, width), np.uint8)   # one byte a pair: 0 or 1, exact as a float
     adopter = np.zeros(regions, np.bool_)
     undecided = np.zeros(regions, np.bool_)
     n_adopters = 0
@@ -89,7 +89,7 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
     for r in range(regions):
         for c in range(width):
             if adopted[r, columns[c]]:
-                available[r, c] = 1.0
+                available[r, c] = 1
                 adopter[r] = True
             else:
                 undecided[r] = True
