@@ -102,3 +102,35 @@ def test_resolved_scenario_round_trips(tmp_path):
     path.write_text(yaml.safe_dump(scenario.resolved(), allow_unicode=True))
     again = load_scenario(path)
     assert again.parameter_hash() == scenario.parameter_hash()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads peak memory from Linux's /proc")
+def test_the_memory_guard_covers_what_a_run_uses():
+    """The guard refuses sizes from an estimate; a run it accepts must not need more than estimated.
+    Measured in a fresh process on the numpy path (the larger) with every innovation available from
+    the first step (the widest step), as the growth of its peak resident memory (VmHWM: unlike
+    ru_maxrss, not inherited from the process that started it)."""
+    import json
+    import subprocess
+    import sys
+
+    from diffusion.params import make_parameters
+    from diffusion.scenario import estimate_memory
+
+    settings = {"network": {"kind": "small_world", "n_regions": 2000, "mean_degree": 6},
+                "innovations": {"source": "initial", "n_initial": 300}, "time": {"steps": 24}}
+    code = f"""
+from pathlib import Path
+from diffusion import DiffusionModel, make_parameters
+def peak():
+    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
+DiffusionModel(make_parameters({{"time": {{"steps": 2}}}}), rng=0, kernel="numpy").run()
+before = peak()
+DiffusionModel(make_parameters({json.dumps(settings)}), rng=0, kernel="numpy").run()
+print(peak() - before)
+"""
+    used = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    estimate = estimate_memory(make_parameters(settings))[0]
+    assert used > 0.5 * 2000 * 300 * 100        # the run did build its state (about 200 bytes a pair)
+    assert estimate >= used, f"estimated {estimate / 2**20:.0f} MiB, used {used / 2**20:.0f} MiB"
