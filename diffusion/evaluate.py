@@ -85,6 +85,7 @@ def _series_frame(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     return pd.DataFrame({name: np.concatenate([part[name] for part in parts]) for name in parts[0]})
 
 
+# ------------------------------------------------------------------------------------------ store
 class SweepStore:
     """The sweep folder: metadata, design and the streamed result parts."""
 
