@@ -14,8 +14,6 @@ from datetime import date
 import mesa
 import numpy as np
 
-from . import kernel
-from .learning import update_beliefs
 from .mandate import select_items
 from .network import NEVER
 
@@ -144,10 +142,4 @@ class CentralGovernment(mesa.Agent):
             # the published evidence reaches every region
             signal_sum = np.broadcast_to(weight * m.centre_sum[items], (m.n_regions, items.size))
             signal_count = np.broadcast_to(weight * m.centre_count[items], (m.n_regions, items.size))
-            if m.kernel == "numba":   # the same update, element by element (see diffusion.kernel)
-                kernel.compiled.update_beliefs(m.belief_mean, m.belief_precision, np.ascontiguousarray(signal_sum),
-                                               np.ascontiguousarray(signal_count), m.signal_precision, items)
-            else:
-                update_beliefs(m.belief_mean, m.belief_precision, signal_sum, signal_count, m.signal_precision,
-                               items)
-            m._beliefs_changed(items)
+            m._update_beliefs(signal_sum, signal_count, items)

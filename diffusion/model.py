@@ -589,8 +589,6 @@ class DiffusionModel(mesa.Model):
                 visibility.data)
             if self._broadcasts:
                 learning.add_broadcast(signal_sum, signal_count, self.broadcast, outcome_sum, outcome_count)
-            kernel.compiled.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
-                                           self.signal_precision, unique)
         else:
             unique, position = _unique_inverse(cols, self.n_innovations)
             outcome_sum = np.zeros((self.n_regions, unique.size))
@@ -599,9 +597,19 @@ class DiffusionModel(mesa.Model):
             np.add.at(outcome_count, (rows, position), 1.0)
             signal_sum, signal_count = learning.gather_signals(self.visibility, self.broadcast, outcome_sum,
                                                                outcome_count)
+        self._update_beliefs(signal_sum, signal_count, unique)
+
+    def _update_beliefs(self, signal_sum: np.ndarray, signal_count: np.ndarray, columns: np.ndarray) -> None:
+        """Every region takes in the signals about the innovations ``columns`` (sum and count per region,
+        as learning.update_beliefs; compiled on that path, element by element, the same numbers), and the
+        kept learning term follows its beliefs."""
+        if self.kernel == "numba":
+            kernel.compiled.update_beliefs(self.belief_mean, self.belief_precision, np.ascontiguousarray(signal_sum),
+                                           np.ascontiguousarray(signal_count), self.signal_precision, columns)
+        else:
             learning.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
-                                    self.signal_precision, unique)
-        self._beliefs_changed(unique)
+                                    self.signal_precision, columns)
+        self._beliefs_changed(columns)
 
     # ----------------------------------------------------------------------------------- results
     def events(self) -> dict[str, np.ndarray]:
