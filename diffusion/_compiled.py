@@ -255,35 +255,48 @@ def gather_signals(rows, cols, outcome, regions, innovations, indptr, indices, d
 
 
 @numba.njit(cache=True)
-def update_beliefs(belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns):
-    """learning.update_beliefs in place: tau' = tau + n tau_e, m' = (tau m + tau_e S) / tau'."""
-    for r in range(belief_mean.shape[0]):
+def update_beliefs(belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns,
+                   fit, cost, sensitivity, track):
+    """learning.update_beliefs in place: tau' = tau + n tau_e, m' = (tau m + tau_e S) / tau'.
+
+    Every pair of the given innovations is updated, as numpy updates them: a region that saw nothing
+    (n = 0) still has its mean divided and multiplied by tau, which can move its last bit. With
+    ``track``, also returns the pairs whose belief did change, (rows, innovations, 0.5 x kappa
+    (m fit - cost)), so that only their learning term is computed again: the term is a function of
+    (m, tau) alone, so where neither moved it is already right.
+    """
+    regions = belief_mean.shape[0]
+    capacity = regions * columns.size if track else 0
+    rows = np.empty(capacity, np.int64)
+    innovations = np.empty(capacity, np.int64)
+    argument = np.empty(capacity)
+    found = 0
+    for r in range(regions):
         for u in range(columns.size):
             i = columns[u]
             tau = belief_precision[r, i]
+            mean = belief_mean[r, i]
             new_tau = tau + signal_count[r, u] * signal_precision[i]
-            belief_mean[r, i] = (tau * belief_mean[r, i] + signal_precision[i] * signal_sum[r, u]) / new_tau
+            new_mean = (tau * mean + signal_precision[i] * signal_sum[r, u]) / new_tau
+            belief_mean[r, i] = new_mean
             belief_precision[r, i] = new_tau
+            # equal values give the same term, even +0 and -0 (m fit - cost is the same unless the cost
+            # is 0, and then the logistic is 0.5 either way); a NaN is never equal, so it is computed again
+            if track and (new_mean != mean or new_tau != tau):
+                rows[found] = r
+                innovations[found] = i
+                argument[found] = 0.5 * (sensitivity * (new_mean * fit[r, i] - cost[r, i]))
+                found += 1
+    return rows[:found], innovations[:found], argument[:found]
 
 
 @numba.njit(cache=True)
-def logistic_argument(belief_mean, fit, cost, columns, sensitivity):
-    """0.5 x kappa (m fit - cost) for the given innovations: numpy then takes its tanh (its own, exactly)."""
-    out = np.empty((belief_mean.shape[0], columns.size))
-    for r in range(belief_mean.shape[0]):
-        for u in range(columns.size):
-            i = columns[u]
-            out[r, u] = 0.5 * (sensitivity * (belief_mean[r, i] * fit[r, i] - cost[r, i]))
-    return out
-
-
-@numba.njit(cache=True)
-def store_learning_term(term, tanh, belief_precision, columns, weight, prior_precision):
-    """term[:, columns] = w (1 - tau0 / tau) x 0.5 (1 + tanh), as learning.learning_hazard computes it."""
-    for r in range(term.shape[0]):
-        for u in range(columns.size):
-            i = columns[u]
-            term[r, i] = (weight * (1.0 - prior_precision / belief_precision[r, i])) * (0.5 * (1.0 + tanh[r, u]))
+def store_learning_term(term, tanh, rows, innovations, belief_precision, weight, prior_precision):
+    """term = w (1 - tau0 / tau) x 0.5 (1 + tanh) at the given pairs, as learning.learning_hazard computes it."""
+    for k in range(rows.size):
+        r = rows[k]
+        i = innovations[k]
+        term[r, i] = (weight * (1.0 - prior_precision / belief_precision[r, i])) * (0.5 * (1.0 + tanh[k]))
 
 
 @numba.njit(cache=True)

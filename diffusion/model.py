@@ -473,16 +473,8 @@ class DiffusionModel(mesa.Model):
         return self._learning_hazard(columns, self.learning_cost[:, columns] * (1.0 - mutual * partner_share))
 
     def _beliefs_changed(self, columns: np.ndarray) -> None:
-        """Refresh the kept learning hazard of innovations whose beliefs were just updated."""
+        """Refresh the kept learning hazard of innovations whose beliefs were just updated (numpy path)."""
         if self.learning_term is None or not columns.size:
-            return
-        if self.kernel == "numba":   # the same equation; numpy's tanh in between, for the same bits
-            spec = self.params.channels.learning
-            argument = kernel.compiled.logistic_argument(self.belief_mean, self.innovations.fit, self.learning_cost,
-                                                         columns, spec.sensitivity)
-            np.tanh(argument, out=argument)
-            kernel.compiled.store_learning_term(self.learning_term, argument, self.belief_precision, columns,
-                                                spec.weight, self.prior_precision)
             return
         self.learning_term[:, columns] = self._learning_hazard(columns, self.learning_cost[:, columns])
 
@@ -601,15 +593,26 @@ class DiffusionModel(mesa.Model):
 
     def _update_beliefs(self, signal_sum: np.ndarray, signal_count: np.ndarray, columns: np.ndarray) -> None:
         """Every region takes in the signals about the innovations ``columns`` (sum and count per region,
-        as learning.update_beliefs; compiled on that path, element by element, the same numbers), and the
-        kept learning term follows its beliefs."""
-        if self.kernel == "numba":
-            kernel.compiled.update_beliefs(self.belief_mean, self.belief_precision, np.ascontiguousarray(signal_sum),
-                                           np.ascontiguousarray(signal_count), self.signal_precision, columns)
-        else:
+        as learning.update_beliefs), and the kept learning term follows its beliefs.
+
+        The compiled path updates element by element (the same numbers) and computes the learning term
+        again only where a belief changed, with numpy's tanh in between for the same bits; the numpy
+        path computes it again for every region and the given innovations."""
+        if self.kernel != "numba":
             learning.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
                                     self.signal_precision, columns)
-        self._beliefs_changed(columns)
+            self._beliefs_changed(columns)
+            return
+        spec = self.params.channels.learning
+        track = self.learning_term is not None and columns.size > 0
+        fit, cost = (self.innovations.fit, self.learning_cost) if track else (self._placeholders[0],) * 2
+        rows, innovations, argument = kernel.compiled.update_beliefs(
+            self.belief_mean, self.belief_precision, np.ascontiguousarray(signal_sum),
+            np.ascontiguousarray(signal_count), self.signal_precision, columns, fit, cost, spec.sensitivity, track)
+        if rows.size:
+            np.tanh(argument, out=argument)
+            kernel.compiled.store_learning_term(self.learning_term, argument, rows, innovations, self.belief_precision,
+                                                spec.weight, self.prior_precision)
 
     # ----------------------------------------------------------------------------------- results
     def events(self) -> dict[str, np.ndarray]:
