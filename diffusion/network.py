@@ -274,10 +274,11 @@ def read_edge_list(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path}: line {int(np.flatnonzero(blank)[0]) + 2} has an empty source or target")
     if "weight" in table.columns:
         weight = pd.to_numeric(table["weight"], errors="coerce")
-        bad = weight.isna() | (weight <= 0)
+        bad = ~np.isfinite(weight) | (weight <= 0)   # NaN (not a number) and infinity are refused too
         if bad.any():
             line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise ValueError(f"{path}: line {line}: weight {table['weight'].iloc[line - 2]!r} is not a positive number")
+            raise ValueError(f"{path}: line {line}: weight '{table['weight'].iloc[line - 2]}' is not a positive "
+                             f"number; give a finite weight above 0, or leave the weight column out for 1")
         table["weight"] = weight
     else:
         table["weight"] = 1.0

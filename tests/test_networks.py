@@ -50,6 +50,7 @@ def test_edge_list_of_real_provinces_keeps_their_data(tmp_path):
     ("source,target\n", "has no rows"),
     ("source,target\nA,A\n", "line 2: self-loop 'A'"),
     ("source,target,weight\nA,B,heavy\n", "line 2: weight 'heavy' is not a positive number"),
+    ("source,target,weight\nA,B,1\nB,C,inf\n", "line 3: weight 'inf' is not a positive number"),
 ])
 def test_bad_edge_lists_get_a_sentence(tmp_path, content, message):
     path = tmp_path / "edges.csv"
