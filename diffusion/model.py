@@ -267,7 +267,11 @@ class DiffusionModel(mesa.Model):
         # beliefs were updated, instead of being recomputed for every pair every step.
         self.learning_term = None
         if p.channels.learning.enabled and not (p.coordination.mutual_recognition > 0 and partners.nnz):
-            self.learning_term = self._learning_hazard(np.arange(self.n_innovations), self.learning_cost)
+            # No region has evidence yet (tau = tau0 for every pair), so lambda_L = w x (1 - tau0 / tau0) x
+            # logistic = w x 0 x logistic: the same zero for every pair, as the weight and the logistic are
+            # finite and not negative. The logistic (a tanh per pair) is not needed to know that.
+            evidence = 1.0 - self.prior_precision / self.prior_precision
+            self.learning_term = np.full((self.n_regions, self.n_innovations), p.channels.learning.weight * evidence)
 
     # ----------------------------------------------------------------------------------- queries
     def ftz_open(self, step: int | None = None) -> np.ndarray:

@@ -101,6 +101,18 @@ def test_every_belief_that_moves_has_its_learning_term_computed_again():
     assert term[rows, cols].tobytes() == expected[rows, cols].tobytes()
 
 
+@pytest.mark.parametrize("changes", [{}, {"weight": 0.0}, {"sensitivity": 0.0, "prior_mean": -10.0},
+                                      {"prior_sd": 10.0, "prior_mean": 10.0, "cost": 10.0}])
+def test_the_starting_learning_term_is_the_equation_without_computing_it(changes):
+    """Before any evidence (tau = tau0) the learning hazard is w x 0 x logistic: the model fills in that
+    zero instead of a tanh per pair, and it must be the very value the equation gives."""
+    model = DiffusionModel({"channels": {"learning": changes}}, rng=4, kernel="numpy")
+    spec = model.params.channels.learning
+    expected = learning.learning_hazard(spec.weight, spec.sensitivity, model.belief_mean, model.belief_precision,
+                                        model.prior_precision, model.innovations.fit, model.learning_cost)
+    assert model.learning_term.tobytes() == expected.tobytes()
+
+
 def test_unknown_kernel_names_the_setting_and_the_choices(monkeypatch):
     with pytest.raises(ValueError, match=r"kernel: unknown kernel 'fortran'; allowed: auto, numpy, numba"):
         DiffusionModel(rng=0, kernel="fortran")
