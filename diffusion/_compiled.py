@@ -217,13 +217,9 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
 
 
 @numba.njit(cache=True)
-def gather_signals(rows, cols, outcome, regions, innovations, indptr, indices, data):
-    """This step's adopted innovations (sorted), the outcomes per (region, innovation) (Y, C) and what
-    each region sees: S = V @ Y, N = V @ C.
-
-    Mirrors model._unique_inverse, ``np.add.at`` into zeros, then scipy's sparse product (accumulated in
-    its order).
-    """
+def _outcomes(rows, cols, outcome, regions, innovations):
+    """This step's adopted innovations (sorted) and the outcomes per (region, innovation): (Y, C).
+    Mirrors model._unique_inverse, then ``np.add.at`` into zeros."""
     seen = np.zeros(innovations, np.bool_)
     for k in range(cols.size):
         seen[cols[k]] = True
@@ -242,16 +238,56 @@ def gather_signals(rows, cols, outcome, regions, innovations, indptr, indices, d
     for k in range(rows.size):
         outcome_sum[rows[k], lookup[cols[k]]] += outcome[k]
         outcome_count[rows[k], lookup[cols[k]]] += 1.0
-    signal_sum = np.zeros((regions, width))
-    signal_count = np.zeros((regions, width))
+    return unique, outcome_sum, outcome_count
+
+
+@numba.njit(cache=True)
+def _seen_by(r, indptr, indices, data, outcome_sum, outcome_count, signal_sum, signal_count):
+    """Row r of S = V @ Y and N = V @ C, accumulated in scipy's order (0 + v_1 y_1 + v_2 y_2 + ...)."""
+    for u in range(signal_sum.size):
+        signal_sum[u] = 0.0
+        signal_count[u] = 0.0
+    for jj in range(indptr[r], indptr[r + 1]):
+        j = indices[jj]
+        v = data[jj]
+        for u in range(signal_sum.size):
+            signal_sum[u] += v * outcome_sum[j, u]
+            signal_count[u] += v * outcome_count[j, u]
+
+
+@numba.njit(cache=True)
+def gather_signals(rows, cols, outcome, regions, innovations, indptr, indices, data):
+    """This step's adopted innovations (sorted), the outcomes per (region, innovation) (Y, C) and what
+    each region sees: S = V @ Y, N = V @ C (as scipy's sparse product computes them)."""
+    unique, outcome_sum, outcome_count = _outcomes(rows, cols, outcome, regions, innovations)
+    signal_sum = np.zeros((regions, unique.size))
+    signal_count = np.zeros((regions, unique.size))
     for r in range(regions):
-        for jj in range(indptr[r], indptr[r + 1]):
-            j = indices[jj]
-            v = data[jj]
-            for u in range(width):
-                signal_sum[r, u] += v * outcome_sum[j, u]
-                signal_count[r, u] += v * outcome_count[j, u]
+        _seen_by(r, indptr, indices, data, outcome_sum, outcome_count, signal_sum[r], signal_count[r])
     return unique, outcome_sum, outcome_count, signal_sum, signal_count
+
+
+@numba.njit(cache=True)
+def _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns, fit, cost,
+             sensitivity, track, rows, innovations, argument, found):
+    """Region r takes in its signals (one value per innovation of ``columns``); returns the new count of
+    pairs whose belief moved, recorded in rows, innovations, argument when ``track``."""
+    for u in range(columns.size):
+        i = columns[u]
+        tau = belief_precision[r, i]
+        mean = belief_mean[r, i]
+        new_tau = tau + signal_count[u] * signal_precision[i]
+        new_mean = (tau * mean + signal_precision[i] * signal_sum[u]) / new_tau
+        belief_mean[r, i] = new_mean
+        belief_precision[r, i] = new_tau
+        # equal values give the same term, even +0 and -0 (m fit - cost is the same unless the cost
+        # is 0, and then the logistic is 0.5 either way); a NaN is never equal, so it is computed again
+        if track and (new_mean != mean or new_tau != tau):
+            rows[found] = r
+            innovations[found] = i
+            argument[found] = 0.5 * (sensitivity * (new_mean * fit[r, i] - cost[r, i]))
+            found += 1
+    return found
 
 
 @numba.njit(cache=True)
@@ -260,7 +296,7 @@ def update_beliefs(belief_mean, belief_precision, signal_sum, signal_count, sign
     """learning.update_beliefs in place: tau' = tau + n tau_e, m' = (tau m + tau_e S) / tau'.
 
     Every pair of the given innovations is updated, as numpy updates them: a region that saw nothing
-    (n = 0) still has its mean divided and multiplied by tau, which can move its last bit. With
+    (n = 0) still has its mean multiplied and divided by tau, which can move its last bit. With
     ``track``, also returns the pairs whose belief did change, (rows, innovations, 0.5 x kappa
     (m fit - cost)), so that only their learning term is computed again: the term is a function of
     (m, tau) alone, so where neither moved it is already right.
@@ -272,22 +308,31 @@ def update_beliefs(belief_mean, belief_precision, signal_sum, signal_count, sign
     argument = np.empty(capacity)
     found = 0
     for r in range(regions):
-        for u in range(columns.size):
-            i = columns[u]
-            tau = belief_precision[r, i]
-            mean = belief_mean[r, i]
-            new_tau = tau + signal_count[r, u] * signal_precision[i]
-            new_mean = (tau * mean + signal_precision[i] * signal_sum[r, u]) / new_tau
-            belief_mean[r, i] = new_mean
-            belief_precision[r, i] = new_tau
-            # equal values give the same term, even +0 and -0 (m fit - cost is the same unless the cost
-            # is 0, and then the logistic is 0.5 either way); a NaN is never equal, so it is computed again
-            if track and (new_mean != mean or new_tau != tau):
-                rows[found] = r
-                innovations[found] = i
-                argument[found] = 0.5 * (sensitivity * (new_mean * fit[r, i] - cost[r, i]))
-                found += 1
+        found = _take_in(r, belief_mean, belief_precision, signal_sum[r], signal_count[r], signal_precision, columns,
+                         fit, cost, sensitivity, track, rows, innovations, argument, found)
     return rows[:found], innovations[:found], argument[:found]
+
+
+@numba.njit(cache=True)
+def spread_and_update(rows, cols, outcome, indptr, indices, data, belief_mean, belief_precision, signal_precision,
+                      fit, cost, sensitivity, track):
+    """gather_signals, then update_beliefs, region by region: the same numbers, without holding S and N
+    for every region (at 3000 regions they are megabytes a step, written once and read once).
+    Returns the step's adopted innovations and what update_beliefs returns."""
+    regions, n_innovations = belief_mean.shape
+    unique, outcome_sum, outcome_count = _outcomes(rows, cols, outcome, regions, n_innovations)
+    capacity = regions * unique.size if track else 0
+    moved_rows = np.empty(capacity, np.int64)
+    moved_innovations = np.empty(capacity, np.int64)
+    argument = np.empty(capacity)
+    signal_sum = np.empty(unique.size)
+    signal_count = np.empty(unique.size)
+    found = 0
+    for r in range(regions):
+        _seen_by(r, indptr, indices, data, outcome_sum, outcome_count, signal_sum, signal_count)
+        found = _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, unique,
+                         fit, cost, sensitivity, track, moved_rows, moved_innovations, argument, found)
+    return unique, moved_rows[:found], moved_innovations[:found], argument[:found]
 
 
 @numba.njit(cache=True)

@@ -580,11 +580,17 @@ class DiffusionModel(mesa.Model):
             return
         if self.kernel == "numba":
             visibility = self.visibility
+            if not self._broadcasts:   # each region takes in its signals as soon as they are gathered
+                fit, cost, sensitivity, track = self._tracking(True)
+                unique, *moved = kernel.compiled.spread_and_update(
+                    rows, cols, outcome, visibility.indptr, visibility.indices, visibility.data, self.belief_mean,
+                    self.belief_precision, self.signal_precision, fit, cost, sensitivity, track)
+                self._learning_moved(*moved)
+                return
             unique, outcome_sum, outcome_count, signal_sum, signal_count = kernel.compiled.gather_signals(
                 rows, cols, outcome, self.n_regions, self.n_innovations, visibility.indptr, visibility.indices,
                 visibility.data)
-            if self._broadcasts:
-                learning.add_broadcast(signal_sum, signal_count, self.broadcast, outcome_sum, outcome_count)
+            learning.add_broadcast(signal_sum, signal_count, self.broadcast, outcome_sum, outcome_count)
         else:
             unique, position = _unique_inverse(cols, self.n_innovations)
             outcome_sum = np.zeros((self.n_regions, unique.size))
@@ -607,13 +613,24 @@ class DiffusionModel(mesa.Model):
                                     self.signal_precision, columns)
             self._beliefs_changed(columns)
             return
-        spec = self.params.channels.learning
-        track = self.learning_term is not None and columns.size > 0
-        fit, cost = (self.innovations.fit, self.learning_cost) if track else (self._placeholders[0],) * 2
-        rows, innovations, argument = kernel.compiled.update_beliefs(
+        fit, cost, sensitivity, track = self._tracking(columns.size > 0)
+        moved = kernel.compiled.update_beliefs(
             self.belief_mean, self.belief_precision, np.ascontiguousarray(signal_sum),
-            np.ascontiguousarray(signal_count), self.signal_precision, columns, fit, cost, spec.sensitivity, track)
+            np.ascontiguousarray(signal_count), self.signal_precision, columns, fit, cost, sensitivity, track)
+        self._learning_moved(*moved)
+
+    def _tracking(self, any_columns: bool) -> tuple[np.ndarray, np.ndarray, float, bool]:
+        """What the compiled belief update needs to report the pairs whose learning term must be computed
+        again: (fit, cost, sensitivity, whether to report them: only when the term is kept)."""
+        if self.learning_term is None or not any_columns:
+            return self._placeholders[0], self._placeholders[0], 0.0, False
+        return self.innovations.fit, self.learning_cost, self.params.channels.learning.sensitivity, True
+
+    def _learning_moved(self, rows: np.ndarray, innovations: np.ndarray, argument: np.ndarray) -> None:
+        """The kept learning term of the pairs whose belief moved, from their logistic argument: numpy's
+        tanh (its own vectorised one, which the kernels do not reproduce) between two kernels."""
         if rows.size:
+            spec = self.params.channels.learning
             np.tanh(argument, out=argument)
             kernel.compiled.store_learning_term(self.learning_term, argument, rows, innovations, self.belief_precision,
                                                 spec.weight, self.prior_precision)
