@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,3 +49,17 @@ def test_model_benchmark_covers_every_case_on_every_path(tmp_path):
     for figures in result["cases"].values():
         assert figures["run_s"] > 0 and figures["ns_per_region_innovation_step"] > 0
         assert figures["regions"] * figures["innovations"] > 0 and figures["steps"] == 48
+
+
+def test_replicate_benchmark_splits_a_replicate_and_states_the_floor(tmp_path):
+    out = tmp_path / "replicate.json"
+    bench("bench_replicate.py", "--replicates", 3, "--json", out)
+    result = json.loads(out.read_text())
+    assert result["replicates"] == 3 and result["draws_ms"] > 0 and result["tanh_ms"] > 0
+    parts = result["build_ms"] + result["kernels_ms"] + result["tanh_ms"] + result["draws_ms"]
+    assert 0 < parts < result["replicate_ms"]
+    if result["kernel"] == "numba":   # the floor is the work any program giving these numbers must do
+        assert result["kernels_ms"] > 0
+        assert result["floor_1000_on_2_cores_s"] == pytest.approx(result["floor_ms"] / 2)
+    else:
+        assert result["floor_ms"] is None
