@@ -8,9 +8,9 @@ wall time into: building the model; inside the compiled kernels (numba path only
 (one uniform per undecided region x innovation pair and step, normals and uniforms per adoption);
 and everything else (Python between the kernels, Mesa, the event log, the data collector).
 
-The kernels, ``tanh`` and the draws are work that any program giving these numbers has to do, so
-their sum is a floor: 1000 replicates on 2 cores cannot take less than 500 times it, however the rest
-of the program were written. Timing wraps the functions (a few microseconds per call), so the parts
+The kernels, ``tanh`` and the draws are the arithmetic that gives these numbers, so their sum is a
+floor for this code: 1000 replicates on 2 cores cannot take less than 500 times it, however the rest
+of the program were written (faster kernels would lower it). Timing wraps the functions (a few microseconds per call), so the parts
 are a little high; compare them with each other, not with bench_ensemble's wall time.
 """
 

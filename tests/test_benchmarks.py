@@ -58,7 +58,7 @@ def test_replicate_benchmark_splits_a_replicate_and_states_the_floor(tmp_path):
     assert result["replicates"] == 3 and result["draws_ms"] > 0 and result["tanh_ms"] > 0
     parts = result["build_ms"] + result["kernels_ms"] + result["tanh_ms"] + result["draws_ms"]
     assert 0 < parts < result["replicate_ms"]
-    if result["kernel"] == "numba":   # the floor is the work any program giving these numbers must do
+    if result["kernel"] == "numba":   # the floor: the compiled arithmetic that gives these numbers
         assert result["kernels_ms"] > 0
         assert result["floor_1000_on_2_cores_s"] == pytest.approx(result["floor_ms"] / 2)
     else:
