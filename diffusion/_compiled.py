@@ -46,6 +46,22 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
     if exposed:
         for r in range(regions):
             exposure[r] = exposure_base[r] * (1.0 + blame_weight * blame[r])
+    # the available columns of A = adopted as 0/1 (contiguous rows, so the sums below run over whole
+    # rows); rows with something adopted (they push) and rows with something left to decide (they pull)
+    available = np.zeros((regions, width), np.uint8)   # one byte a pair: 0 or 1, exact as a float
+    adopter = np.zeros(regions, np.bool_)
+    undecided = np.zeros(regions, np.bool_)
+    n_adopters = 0
+    n_undecided = 0
+    for r in range(regions):
+        for c in range(width):
+            if adopted[r, columns[c]]:
+                available[r, c] = 1
+                adopter[r] = True
+            else:
+                undecided[r] = True
+        n_adopters += adopter[r]
+        n_undecided += undecided[r]
     # mandate pressure, as DiffusionModel._mandate_hazard and mandate.mandate_hazard compute it
     promoted = np.zeros(width, np.bool_)
     column_pressure = np.zeros(width)
@@ -73,28 +89,12 @@ def decide(adopted, abandoned, adoption_step, columns, draws, exposure_base, exp
             if n_due:
                 done = 0
                 for c in range(width):
-                    if due[c] and adopted[r, columns[c]]:
+                    if due[c] and available[r, c]:
                         done += 1
                 behind = 1.0 if done / n_due < penalty_threshold else 0.0
             row_pressure[r] = assessment[r] + penalty[r] * behind
     voluntary_on = spontaneous or learn or compete
     numerator = np.zeros(width)
-    # the available columns of A = adopted as 0/1 (contiguous rows, so the sums below run over whole
-    # rows); rows with something adopted (they push) and rows with something left to decide (they pull)
-    available = np.zeros((regions, width), np.uint8)   # one byte a pair: 0 or 1, exact as a float
-    adopter = np.zeros(regions, np.bool_)
-    undecided = np.zeros(regions, np.bool_)
-    n_adopters = 0
-    n_undecided = 0
-    for r in range(regions):
-        for c in range(width):
-            if adopted[r, columns[c]]:
-                available[r, c] = 1
-                adopter[r] = True
-            else:
-                undecided[r] = True
-        n_adopters += adopter[r]
-        n_undecided += undecided[r]
     ftz_count = np.zeros(width)          # open FTZs that adopted each innovation (an exact integer)
     if compete and use_ftz:
         for j in range(regions):
