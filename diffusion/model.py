@@ -581,7 +581,7 @@ class DiffusionModel(mesa.Model):
         if self.kernel == "numba":
             visibility = self.visibility
             if not self._broadcasts:   # each region takes in its signals as soon as they are gathered
-                fit, cost, sensitivity, track = self._tracking(True)
+                fit, cost, sensitivity, track = self._tracking()
                 unique, *moved = kernel.compiled.spread_and_update(
                     rows, cols, outcome, visibility.indptr, visibility.indices, visibility.data, self.belief_mean,
                     self.belief_precision, self.signal_precision, fit, cost, sensitivity, track)
@@ -613,16 +613,16 @@ class DiffusionModel(mesa.Model):
                                     self.signal_precision, columns)
             self._beliefs_changed(columns)
             return
-        fit, cost, sensitivity, track = self._tracking(columns.size > 0)
+        fit, cost, sensitivity, track = self._tracking()
         moved = kernel.compiled.update_beliefs(
             self.belief_mean, self.belief_precision, np.ascontiguousarray(signal_sum),
             np.ascontiguousarray(signal_count), self.signal_precision, columns, fit, cost, sensitivity, track)
         self._learning_moved(*moved)
 
-    def _tracking(self, any_columns: bool) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    def _tracking(self) -> tuple[np.ndarray, np.ndarray, float, bool]:
         """What the compiled belief update needs to report the pairs whose learning term must be computed
         again: (fit, cost, sensitivity, whether to report them: only when the term is kept)."""
-        if self.learning_term is None or not any_columns:
+        if self.learning_term is None:
             return self._placeholders[0], self._placeholders[0], 0.0, False
         return self.innovations.fit, self.learning_cost, self.params.channels.learning.sensitivity, True
 
