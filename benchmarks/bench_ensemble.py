@@ -32,6 +32,10 @@ def main() -> None:
                         help="the step's path in every worker (same numbers either way)")
     parser.add_argument("--json", default="benchmarks/bench_ensemble.json")
     args = parser.parse_args()
+    if args.replicates < 1:
+        parser.error(f"--replicates must be at least 1 (given: {args.replicates})")
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1 (given: {args.workers})")
     os.environ[kernel.ENVIRONMENT] = args.kernel   # the workers inherit it
     path = kernel.choose(args.kernel)
     design = pd.DataFrame({"point": [0]})

@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--json", default="benchmarks/bench_model.json")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1 (given: {args.repeat})")
     paths = ["numba", "numpy"] if kernel.available()[0] else ["numpy"]
     for path in paths:
         DiffusionModel(rng=0, kernel=path).run()  # warm imports, caches and the compiled kernels

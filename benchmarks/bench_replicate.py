@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--kernel", choices=kernel.CHOICES, default="auto")
     parser.add_argument("--json", default="benchmarks/bench_replicate.json")
     args = parser.parse_args()
+    if args.replicates < 1:
+        parser.error(f"--replicates must be at least 1 (given: {args.replicates})")
     path = kernel.choose(args.kernel)
     params = Parameters()
     DiffusionModel(params, rng=0, kernel=path).run()   # compiled kernels loaded, caches warm

@@ -63,3 +63,16 @@ def test_replicate_benchmark_splits_a_replicate_and_states_the_floor(tmp_path):
         assert result["floor_1000_on_2_cores_s"] == pytest.approx(result["floor_ms"] / 2)
     else:
         assert result["floor_ms"] is None
+
+
+@pytest.mark.parametrize("script, args, message", [
+    ("bench_replicate.py", ("--replicates", 0), "--replicates must be at least 1 (given: 0)"),
+    ("bench_model.py", ("--repeat", 0), "--repeat must be at least 1 (given: 0)"),
+    ("bench_ensemble.py", ("--replicates", 5, "--workers", 0), "--workers must be at least 1 (given: 0)"),
+])
+def test_a_benchmark_given_no_runs_says_so_instead_of_failing_inside(tmp_path, script, args, message):
+    out = tmp_path / "result.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *map(str, args), "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
