@@ -7,8 +7,8 @@ and the time per region-innovation-step, at 31 provinces, 300 and 3000 regions (
 province -> prefecture hierarchy of 300 cities. Targets: default run under 50 ms of model time, 300
 regions under 0.5 s, cost linear in regions x innovations (equal ns per region-innovation-step).
 
-Each case runs on both paths of the step: the compiled numba kernel (when installed: the ``fast``
-extra) and plain numpy; they give identical numbers (tests/test_kernel.py), so only time differs.
+The step has one numerical path (the compiled engine); the first run of a process loads its kernels
+from numba's on-disk cache, and that start-up is reported apart.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import platform
 import statistics
 import time
 
-from diffusion import DiffusionModel, kernel, make_parameters
+from diffusion import DiffusionModel, make_parameters
+from diffusion.provenance import environment
 
 CASES = {
     "default_31": {},
@@ -30,12 +31,12 @@ CASES = {
 REPEATS = {"small_world_3000": 3}  # ~4 s a run: fewer repeats
 
 
-def time_case(changes: dict, repeat: int, path: str) -> dict:
+def time_case(changes: dict, repeat: int) -> dict:
     params = make_parameters(changes)
     setup, steps, cells = [], [], 0
     for seed in range(repeat):
         t0 = time.perf_counter()
-        model = DiffusionModel(params, rng=seed, kernel=path)
+        model = DiffusionModel(params, seed=seed)
         t1 = time.perf_counter()
         model.run()
         t2 = time.perf_counter()
@@ -55,20 +56,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1 (given: {args.repeat})")
-    paths = ["numba", "numpy"] if kernel.available()[0] else ["numpy"]
-    for path in paths:
-        DiffusionModel(rng=0, kernel=path).run()  # warm imports, caches and the compiled kernels
-    results = {"machine": platform.platform(), "python": platform.python_version(), "paths": paths,
-               "numba_note": kernel.available()[1], "cases": {}}
+    started = time.perf_counter()
+    DiffusionModel(seed=0).run()  # warm imports, caches and the compiled kernels
+    results = {"machine": platform.platform(), "python": platform.python_version(), "environment": environment(),
+               "first_run_s": time.perf_counter() - started, "cases": {}}
     for name, changes in CASES.items():
-        for path in paths:
-            r = time_case(changes, min(args.repeat, REPEATS.get(name, args.repeat)), path)
-            results["cases"][f"{name}/{path}"] = r
-            print(f"{name:>16} {path:>5}: {r['regions']} regions x {r['innovations']} innovations x {r['steps']} "
-                  f"steps: set-up {1e3 * r['setup_s']:.1f} ms, run {1e3 * r['run_s']:.1f} ms "
-                  f"({r['ns_per_region_innovation_step']:.0f} ns per region-innovation-step)", flush=True)
-    if len(paths) == 1:
-        print(f"(numba path not timed: {kernel.available()[1]})")
+        r = time_case(changes, min(args.repeat, REPEATS.get(name, args.repeat)))
+        results["cases"][name] = r
+        print(f"{name:>16}: {r['regions']} regions x {r['innovations']} innovations x {r['steps']} "
+              f"steps: set-up {1e3 * r['setup_s']:.1f} ms, run {1e3 * r['run_s']:.1f} ms "
+              f"({r['ns_per_region_innovation_step']:.0f} ns per region-innovation-step)", flush=True)
     with open(args.json, "w") as handle:
         json.dump(results, handle, indent=2)
 

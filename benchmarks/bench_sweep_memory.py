@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    base = make_parameters({"time": {"steps": 8}})
+    base = make_parameters({"time": {"years": 2}})
     design = pd.DataFrame({"point": range(args.runs), "institutions.fault_tolerance": [i / args.runs for i in range(args.runs)]})
     tasks = make_tasks(design, base, 1, root_seed=0)
     readings = []

@@ -14,6 +14,7 @@ from datetime import date
 import mesa
 import numpy as np
 
+from . import learning
 from .mandate import select_items
 from .network import NEVER
 
@@ -112,25 +113,27 @@ class CentralGovernment(mesa.Agent):
             m.prior_precision + m.signal_precision * m.centre_count)
 
     def step(self) -> None:
-        """Issue the binding batch and the best-practice list due this step, if any."""
+        """Issue the binding batches and best-practice lists due this step, if any, in date order."""
         m = self.model
         t = m.steps
-        schedule = m.schedule
-        if t not in schedule.binding and t not in schedule.best_practice:
+        due = m.schedule.by_step.get(t)
+        if not due:
             return
         estimate = self.estimate()
         coverage = m.adopted.mean(axis=0)
         ready = (m.innovations.evaluation_step <= t) & (coverage < m.params.output.national_share)
         threshold = m.params.channels.mandate.threshold
-        if t in schedule.binding:
-            chosen = select_items(estimate, ready & (m.binding_step == 0), threshold, schedule.binding[t])
-            m.binding_step[chosen] = t
-            self._publish(chosen, "binding", t)
-        if t in schedule.best_practice:
-            chosen = select_items(estimate, ready & (m.binding_step == 0) & (m.best_practice_step == 0),
-                                  threshold, schedule.best_practice[t])
-            m.best_practice_step[chosen] = t
-            self._publish(chosen, "best_practice", t)
+        for batch in due:
+            if batch.kind == "binding":
+                chosen = select_items(estimate, ready & (m.binding_step == 0), threshold, batch.size)
+                m.binding_step[chosen] = t
+                m.binding_years[chosen] = batch.years
+            else:
+                chosen = select_items(estimate, ready & (m.binding_step == 0) & (m.best_practice_step == 0),
+                                      threshold, batch.size)
+                m.best_practice_step[chosen] = t
+                m.best_practice_years[chosen] = batch.years
+            self._publish(chosen, batch.kind, t)
 
     def _publish(self, items: np.ndarray, kind: str, step: int) -> None:
         m = self.model
@@ -140,6 +143,5 @@ class CentralGovernment(mesa.Agent):
         weight = m.params.channels.mandate.publication_weight
         if items.size and weight > 0 and m.params.channels.learning.enabled:
             # the published evidence reaches every region
-            signal_sum = np.broadcast_to(weight * m.centre_sum[items], (m.n_regions, items.size))
-            signal_count = np.broadcast_to(weight * m.centre_count[items], (m.n_regions, items.size))
-            m._update_beliefs(signal_sum, signal_count, items)
+            learning.publish(m.belief_mean, m.belief_precision, weight * m.centre_sum[items],
+                             weight * m.centre_count[items], m.signal_precision, items.astype(np.int64))

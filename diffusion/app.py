@@ -111,8 +111,9 @@ class AppModel(DiffusionModel):
         params = base.parameters()
         leadership, feedback, network = choice_key(leadership), choice_key(feedback), choice_key(network)
         changes: dict[str, Any] = {
-            "channels.learning.weight": learning_weight, "channels.competition.weight": competition_weight,
-            "channels.mandate.weight": mandate_weight, "institutions.leadership": leadership,
+            "channels.learning.weight_per_year": learning_weight,
+            "channels.competition.weight_per_year": competition_weight,
+            "channels.mandate.weight_per_year": mandate_weight, "institutions.leadership": leadership,
             "institutions.fault_tolerance": fault_tolerance,
             "institutions.incentives.assessment_weight": assessment_weight,
             "institutions.incentives.reward": reward, "institutions.incentives.penalty": penalty,
@@ -124,7 +125,7 @@ class AppModel(DiffusionModel):
                 changes["coordination.clusters"] = []  # the real clusters exist only on the provincial network
         changes = {k: v for k, v in changes.items() if v is not None}
         params = with_changes(params, changes) if changes else params
-        super().__init__(params, rng=int(seed))
+        super().__init__(params, seed=int(seed))
         self.lang = lang
         self.scenario_name = base.name
         self.category_history: list[np.ndarray] = []
@@ -323,9 +324,9 @@ def model_controls(scenario: str | None, lang: str) -> dict[str, Any]:
         "scenario": scenario,
         "lang": lang,
         "seed": {"type": "SliderInt", "label": word("seed", lang), "value": 0, "min": 0, "max": 99, "step": 1},
-        "learning_weight": slider("learning", p.channels.learning.weight, 1.0, 0.01),
-        "competition_weight": slider("competition", p.channels.competition.weight, 0.5, 0.01),
-        "mandate_weight": slider("mandate", p.channels.mandate.weight, 2.0, 0.05),
+        "learning_weight": slider("learning", p.channels.learning.weight_per_year, 4.0, 0.05),
+        "competition_weight": slider("competition", p.channels.competition.weight_per_year, 2.0, 0.05),
+        "mandate_weight": slider("mandate", p.channels.mandate.weight_per_year, 8.0, 0.1),
         "leadership": select("leadership", p.institutions.leadership, LEADERSHIPS),
         "fault_tolerance": slider("fault_tolerance", p.institutions.fault_tolerance, 1.0, 0.05),
         "assessment_weight": slider("assessment", inc.assessment_weight, 3.0, 0.1),

@@ -39,11 +39,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from . import __version__, kernel
+from . import __version__
 from .model import DiffusionModel
 from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption_steps
 from .params import Parameters, make_parameters, with_changes
-from .run import map_jobs, replicate_seed
+from .provenance import environment
+from .timeline import Timeline
+from .run import map_jobs
 from .scenario import _lookup, dump_yaml, parameter_hash
 
 CURVE_POINTS = 8
@@ -214,8 +216,11 @@ class Problem:
 
 
 def simulation_seed(problem: Problem, index: int) -> np.random.SeedSequence:
-    """The seed sequence of simulation ``index``: keyed like an ensemble replicate (run.replicate_seed)."""
-    return replicate_seed(problem.digest, problem.seed, index)
+    """The seed sequence of simulation ``index``'s own draws (its parameters, where its policies start):
+    keyed by the root seed, the base parameters' hash and the index. The model run itself is keyed by
+    (seed, index) like replicate ``index`` of an ensemble."""
+    words = [int(problem.digest[i:i + 8], 16) for i in range(0, 32, 8)]
+    return np.random.SeedSequence([int(problem.seed), *words], spawn_key=(int(index),))
 
 
 def prior_draw(problem: Problem, index: int) -> np.ndarray:
@@ -245,13 +250,12 @@ def run_simulation(problem: Problem, index: int, theta: np.ndarray | None = None
     if theta is None:
         theta = prior_draw(problem, index)
     children = simulation_seed(problem, index).spawn(3)
-    model_rng = np.random.default_rng(children[1])
     plan = problem.plan
     if problem.substeps > 1:
         offset = np.random.default_rng(children[2]).integers(0, problem.substeps, size=plan.n)
         plan = replace(plan, birth_step=plan.birth_step + offset)
     try:
-        model = DiffusionModel(_model_params(problem, theta), rng=model_rng, plan=plan).run()
+        model = DiffusionModel(_model_params(problem, theta), seed=problem.seed, replicate=index, plan=plan).run()
         steps = coarsen(first_adoption_steps(model), problem.substeps)
         return {"index": index, "theta": theta, "stats": statistics(steps, problem.design, problem.eha_start),
                 "steps": steps, "error": ""}
@@ -352,7 +356,7 @@ def require_calibrate_block(scenario) -> None:
     if scenario.calibrate is None:
         raise ValueError(f"{scenario.source or scenario.name}: the scenario has no 'calibrate' block; add one naming "
                          f"the parameters to fit and their bounds, e.g.\n  calibrate:\n    parameters:\n      "
-                         f"channels.competition.weight: {{min: 0, max: 2}}")
+                         f"channels.competition.weight_per_year: {{min: 0, max: 2}}")
 
 
 def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
@@ -360,14 +364,15 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
     require_calibrate_block(scenario)
     spec = scenario.calibrate
     data = scenario.parameters().model_dump(mode="json")
-    period = scenario.time.period_months
-    if observed.timeline.period_months % period:
+    period = Timeline(scenario.time.start, scenario.time.step, 1).period_months
+    if period is None or observed.timeline.period_months % period:
+        given = "weekly steps" if period is None else f"{period}-month steps"
         raise ValueError(f"{observed.path}: the data are observed every {observed.timeline.period_months} months, "
-                         f"which is not a whole number of the scenario's {period}-month steps; set time.period_months "
-                         f"to 1, 3, 6 or 12 accordingly")
+                         f"which is not a whole number of the scenario's {given}; set time.step to month, "
+                         f"quarter, half_year or year accordingly")
     substeps = observed.timeline.period_months // period
-    data["time"].update(start=observed.timeline.start.isoformat(), period_months=period,
-                        steps=observed.timeline.steps * substeps)
+    data["time"].update(start=observed.timeline.start.isoformat(),
+                        years=observed.timeline.steps * substeps * period / 12.0)
     data["network"].update(observed.network)
     try:
         base = make_parameters(data)
@@ -375,7 +380,7 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
         message = str(error).replace("invalid parameters:\n  ", "")
         raise ValueError(f"{observed.path}: the data, {observed.timeline.steps * substeps} steps of {period} month(s) "
                          f"from {observed.timeline.start.isoformat()}, do not fit the model: {message}") from None
-    probe = DiffusionModel(base.model_copy(update={"time": base.time.model_copy(update={"steps": 1})}), rng=0)
+    probe = DiffusionModel(base.model_copy(update={"time": base.time.model_copy(update={"years": base.time.dt})}), seed=0)
     regions = list(probe.regions.names)
     plan = observed.plan(regions, substeps)
     steps = observed.aligned(regions)
@@ -529,10 +534,10 @@ def write_calibration(out: Path, scenario, observed: ObservedAdoptions, result: 
             "regions": len(observed.regions), "policies": len(observed.policies),
             "adoptions": int((observed.steps > 0).sum()), "period_months": observed.timeline.period_months,
             "start": observed.timeline.start.isoformat(), "steps": observed.timeline.steps,
-            "model_period_months": scenario.time.period_months,
+            "model_step": scenario.time.step,
             "network": observed.network, "method": "semi-automatic ABC, rejection + local-linear regression adjustment",
             "simulations": result.simulations, "failed": result.failed, "accept": spec.accept,
-            "predictive": spec.predictive, "workers": workers, "kernel": kernel.choose(),
+            "predictive": spec.predictive, "workers": workers, "environment": environment(),
             "timings": {"wall_seconds": round(result.seconds, 3)},
             "command": command, "created": pd.Timestamp.now().isoformat(timespec="seconds"),
             "tables": sorted(result.tables), "figures": drawn})

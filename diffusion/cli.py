@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .kernel import CHOICES as KERNELS, ENVIRONMENT as KERNEL_VARIABLE
+from .timeline import STEP_MONTHS
 from .params import _did_you_mean
 
 LIBRARY_HINT = "a scenario file (.yaml) or a library name such as 'baseline' (see 'diffusion list')"
@@ -112,17 +112,11 @@ SIZE = click.option("--size", type=click.Choice(["page", "slide"]), default="pag
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="ftz-diffusion")
-@click.option("--kernel", type=click.Choice(KERNELS), default=None,
-              help="How the decision step is computed: numba (compiled, the 'fast' extra), numpy, or auto "
-                   "(numba when installed and exact on this CPU). Same numbers either way. Default: "
-                   "$FTZ_DIFFUSION_KERNEL, else auto.")
-def main(kernel: str | None) -> None:
+def main() -> None:
     """ftz-diffusion: how reform innovations spread from China's Pilot Free Trade Zones.
 
     A SCENARIO is a YAML file or the name of one in the scenario library (diffusion list).
     """
-    if kernel is not None:   # through the environment, so worker processes use it too
-        os.environ[KERNEL_VARIABLE] = kernel
 
 
 # -------------------------------------------------------------------------------------------- run
@@ -157,7 +151,7 @@ def run(scenario: str, out: Path | None, replicates: int | None, seed: int | Non
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
         started = time.perf_counter()
         with progress_bar(sc.replicates, f"{sc.name}") as advance:
-            ensemble = run_ensemble(params, sc.replicates, sc.seed, workers, progress=advance)
+            ensemble = run_ensemble(params, sc.replicates, sc.seed, workers, progress=advance, seeding=sc.seeding)
         wall = time.perf_counter() - started
         result = ensemble.tables
         result["summary"] = summarise_metrics(result["metrics"])
@@ -232,7 +226,8 @@ def compare(scenarios: tuple[str, ...], out: Path | None, replicates: int | None
         metrics, series, model_seconds = [], [], 0.0
         with progress_bar(sum(s.replicates for s in loaded), "compare") as advance:
             for sc in loaded:
-                ensemble = run_ensemble(sc.parameters(), sc.replicates, sc.seed, workers, progress=advance)
+                ensemble = run_ensemble(sc.parameters(), sc.replicates, sc.seed, workers, progress=advance,
+                                          seeding=sc.seeding)
                 model_seconds += ensemble.model_seconds
                 metrics.append(ensemble.tables["metrics"].assign(scenario=sc.name))
                 series.append(ensemble.tables["series"].assign(scenario=sc.name))
@@ -357,7 +352,7 @@ def _experiment(sc, out: Path, method: str, samples: int | None, purpose: str, r
     else:
         design = build_design(sc.sweep, seed=sc.seed, method=method, samples=samples)
         store.create(sweep_meta(sc, method, design, replicates, purpose), design, force=force)
-    tasks = make_tasks(design, sc.parameters(), replicates, sc.seed)
+    tasks = make_tasks(design, sc.parameters(), replicates, sc.seed, sc.seeding)
     client = open_cluster(scheduler, dask_local, workers)
     try:
         done_before = len(store.completed())
@@ -613,7 +608,7 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
         require_calibrate_block(sc)
         if simulations is not None:
             sc = _updated(sc, calibrate=sc.calibrate.model_copy(update={"simulations": simulations}))
-        observed = read_observed(data, edges, period_months=sc.time.period_months)
+        observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1)
         out = out or _default_out(f"{sc.name}-calibration")
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
@@ -649,7 +644,7 @@ def observe(scenario: str, out: Path, seed: int | None, yearly: bool, force: boo
         sc = _apply_overrides(_load(scenario), None, seed, None)
         if out.exists() and not force:
             fail(f"file {str(out)!r} already exists; choose another --out or pass --force")
-        table = from_model(DiffusionModel(sc.parameters(), rng=sc.seed).run(), yearly=yearly)
+        table = from_model(DiffusionModel(sc.parameters(), seed=sc.seed).run(), yearly=yearly)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(out, table.to_csv(index=False))
     click.echo(f"{len(table)} adoptions of {table['policy'].nunique()} policies: {out}")

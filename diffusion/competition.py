@@ -5,17 +5,48 @@ similar neighbours compete hardest), plus mutual recognition m on cluster partne
 watches every other open FTZ (national ranking). With a_j,i in {0,1} the adoption state,
 
     share[r,i] = (sum_j W[r,j] a[j,i] + F_r sum_{j in FTZ} a[j,i]) / (sum_j W[r,j] + F_r (n_FTZ - 1))
-    lambda_C[r,i] = w_C x (share[r,i] + rho x lead[r,i])
+    lambda_C[r,i] = w_C x (share[r,i] + rho x lead[r,i])                                  (1/year)
 
 where F_r = 1 for an open FTZ (0 otherwise) and lead[r,i] = 1 when the current rotating lead of one of
 r's clusters has adopted i (coordination: rotating lead rho). The hazard does not depend on the
-innovation's benefit: imitation copies what rivals do, not what works.
+innovation's benefit: imitation copies what rivals do, not what works. The lead rotates every
+``coordination.lead_term_months``. Competition is voluntary: the engine multiplies lambda_C by the
+institutional factor. Parameters: ``channels.competition`` (w_C = weight_per_year, similarity_scale,
+include_ftz_peers) and ``coordination`` (m = mutual_recognition, rho = rotating_lead).
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from scipy import sparse
+
+NAME = "competition"
+LABEL = {"en": "Competition", "zh": "竞争"}
+VOLUNTARY = True
+
+
+def inputs(model, t: int, columns: np.ndarray):
+    """What :func:`fill` needs this step, or None when the channel adds nothing."""
+    spec = model.params.channels.competition
+    if not spec.enabled or spec.weight_per_year == 0:
+        return None
+    s = model.structure
+    adopted = model.state.adopted[:, columns].astype(float)
+    ftz = model.ftz_open(t) if spec.include_ftz_peers else None
+    share = rival_share(s.rivals, s.rival_total, adopted, ftz)
+    coordination = model.params.coordination
+    if coordination.rotating_lead > 0 and s.membership.shape[1]:
+        leads = current_leads(s.membership, model.timeline.start_years(t), coordination.lead_term_months / 12.0)
+        share += coordination.rotating_lead * lead_pull(s.membership, leads, adopted)
+    return spec.weight_per_year, share, model.state.position
+
+
+@numba.njit(cache=True)
+def fill(out, rows, cols, weight, share, position):
+    """lambda_C for each undecided pair (rows[k], cols[k])."""
+    for k in range(rows.size):
+        out[k] = weight * share[rows[k], position[cols[k]]]
 
 
 def rival_weights(adjacency: sparse.csr_matrix, capacity: np.ndarray, similarity_scale: float,
@@ -49,15 +80,16 @@ def rival_share(weights: sparse.csr_matrix, weight_total: np.ndarray, adopted: n
     return numerator / denominator[:, None]
 
 
-def current_leads(membership: np.ndarray, step: int, term: int) -> np.ndarray:
-    """Region number leading each cluster at a step: full members take turns, one term each."""
+def current_leads(membership: np.ndarray, years: float, term_years: float) -> np.ndarray:
+    """Region number leading each cluster at a time (years since the start): full members take turns,
+    one term each."""
     leads = np.full(membership.shape[1], -1)
     for k in range(membership.shape[1]):
         members = np.flatnonzero(membership[:, k] >= 1.0)
         if members.size == 0:
             members = np.flatnonzero(membership[:, k] > 0)
         if members.size:
-            leads[k] = members[((step - 1) // term) % members.size]
+            leads[k] = members[int(np.floor(years / term_years + 1e-9)) % members.size]
     return leads
 
 

@@ -367,7 +367,7 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "share_national": "Share of the innovations born that at least `output.national_share` of regions hold.",
         "share_reaching_50": "Share of the innovations born that reached 50% of regions at some step.",
         "share_reaching_90": "Share that reached 90%.",
-        "median_time_to_50": "Median steps from birth to 50% of regions, over innovations that got there.",
+        "median_time_to_50": "Median years from birth to 50% of regions, over innovations that got there.",
         "median_time_to_90": "The same for 90%.",
         "share_90_within_5_years": "Of the innovations born at least five years before the end, the share that "
                                    "reached 90% within five years.",

@@ -11,9 +11,10 @@ interrupted sweep resumes where it stopped::
 
 A part file is written to a temporary name and renamed when complete, and a run id counts as done only
 once its part exists; a sweep killed at any moment therefore loses at most the runs in flight, which
-``--resume`` runs again: no run is lost and none is duplicated. Each run's generator comes from
-``SeedSequence`` keyed by that point's parameter hash, the root seed and the replicate, so tables are
-identical whatever the backend, the number of workers or the order in which runs finish.
+``--resume`` runs again: no run is lost and none is duplicated. Each run's random numbers come from
+streams keyed by the root seed and the replicate (and, with ``seeding: independent``, the point's
+parameter hash), so tables are identical whatever the backend, the number of workers or the order in
+which runs finish, and replicate k of every point faces the same luck (common random numbers).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, tables
+from .provenance import MODEL_VERSION
 from .params import Parameters, make_parameters, with_changes
 from .results import write_text_atomic
 
@@ -50,6 +52,7 @@ class Task:
     changes: dict
     base: dict          # the base parameters as plain data (picklable, small)
     root_seed: int
+    seeding: str = "common"   # 'independent': the point's parameter hash joins the replicate's key
 
 
 def execute(task: Task) -> dict:
@@ -59,14 +62,14 @@ def execute(task: Task) -> dict:
     travels between processes more cheaply than DataFrames; :func:`run_tasks` builds the tables.
     """
     from .model import DiffusionModel
-    from .run import replicate_seed
     from .scenario import parameter_hash
 
     started = time.perf_counter()
     try:
         params = with_changes(make_parameters(task.base), task.changes) if task.changes else make_parameters(task.base)
-        generator = np.random.default_rng(replicate_seed(parameter_hash(params), task.root_seed, task.replicate))
-        model = DiffusionModel(params, rng=generator, run_id=task.run_id).run()
+        digest = parameter_hash(params) if task.seeding == "independent" else None
+        model = DiffusionModel(params, seed=task.root_seed, replicate=task.replicate, run_id=task.run_id,
+                               parameter_hash=digest).run()
         metrics = {"run_id": task.run_id, "point": task.point, "replicate": task.replicate}
         metrics.update((key, value) for key, value in tables.metrics_row(model).items() if key != "run")
         series = tables.series_columns(model, SERIES_COLUMNS[1:])
@@ -260,8 +263,10 @@ def run_tasks(store: SweepStore, tasks: list[Task], *, workers: int = 1, client=
                        seconds=time.perf_counter() - started)
 
 
-def make_tasks(design: pd.DataFrame, base: Parameters, replicates: int, root_seed: int) -> list[Task]:
-    """One task per (point, replicate); run_id = point x replicates + replicate."""
+def make_tasks(design: pd.DataFrame, base: Parameters, replicates: int, root_seed: int,
+               seeding: str = "common") -> list[Task]:
+    """One task per (point, replicate); run_id = point x replicates + replicate. With common seeding,
+    replicate k of every point shares its random numbers (paired comparisons across points)."""
     from .design import point_changes
 
     base_data = base.model_dump(mode="json")
@@ -270,14 +275,16 @@ def make_tasks(design: pd.DataFrame, base: Parameters, replicates: int, root_see
         changes = point_changes(row)
         for replicate in range(replicates):
             tasks.append(Task(run_id=int(row["point"]) * replicates + replicate, point=int(row["point"]),
-                              replicate=replicate, changes=changes, base=base_data, root_seed=root_seed))
+                              replicate=replicate, changes=changes, base=base_data, root_seed=root_seed,
+                              seeding=seeding))
     return tasks
 
 
 def sweep_meta(scenario, method: str, design: pd.DataFrame, replicates: int, purpose: str = "sweep") -> dict:
     """What identifies a sweep: checked on --resume so a folder is never mixed with another sweep."""
     return {"purpose": purpose, "package": "ftz-diffusion", "version": __version__, "scenario": scenario.name,
-            "parameter_hash": scenario.parameter_hash(), "seed": scenario.seed, "method": method,
+            "parameter_hash": scenario.parameter_hash(), "seed": scenario.seed, "seeding": scenario.seeding,
+            "model_version": MODEL_VERSION, "method": method,
             "points": int(len(design)), "replicates": replicates, "runs": int(len(design)) * replicates,
             "resolved": scenario.resolved()}
 

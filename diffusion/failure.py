@@ -8,33 +8,56 @@ An adoption by region r of innovation i yields the outcome
 A failure is corrected with probability c_r = FT_r x feedback_correction(feedback_r), provided the
 reform itself can work there (b_i fit Q >= threshold: correction fixes the implementation, not a bad
 idea); otherwise the region abandons it. Every failure adds (1 - FT_r) to the region's blame, which
-deters later risky adoption (see institutions.risk_deterrent) and decays each step.
+deters later risky adoption (see institutions.risk_deterrent) and decays with a half-life of
+``failure.blame_half_life_months``: B <- B x 2^(-dt / half-life) each step. The noise eps and the
+correction draw come from the run's keyed streams (diffusion.streams) at the adoption's coordinates
+(region, innovation, step), so two scenarios in which a region adopts the same reform in the same step
+see the same luck.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import numba
 import numpy as np
 
-from .params import FailureParams
+from . import streams
 
 
-@dataclass
-class Outcomes:
-    outcome: np.ndarray
-    failed: np.ndarray
-    corrected: np.ndarray
+def blame_retention(half_life_months: float, dt: float) -> float:
+    """Share of blame left after one step of dt years: 2^(-dt / half-life)."""
+    return float(np.exp2(-dt * 12.0 / half_life_months))
 
 
-def realise_outcomes(rng: np.random.Generator, spec: FailureParams, expected: np.ndarray, risk: np.ndarray,
-                     correction: np.ndarray) -> Outcomes:
-    """Draw outcomes for new adoptions (expected = b fit Q per adoption) and decide failures/corrections."""
-    outcome = expected + risk * rng.standard_normal(expected.size)
-    draws = rng.random(expected.size)
-    if not spec.enabled:
-        none = np.zeros(expected.size, dtype=bool)
-        return Outcomes(outcome, none, none.copy())
-    failed = outcome < spec.threshold
-    corrected = failed & (draws < correction) & (expected >= spec.threshold)
-    return Outcomes(outcome, failed, corrected)
+@numba.njit(cache=True)
+def realise(rows, cols, key, t, benefit, fit, risk, quality, commerce, bonus, complexity_drag, commerce_domain,
+            correction, failure_on, threshold, fault_tolerance, binding_years, end_years, reports_all, origin,
+            adopted, abandoned, blame, centre_sum, centre_count):
+    """Outcomes of this step's adoptions, applied in order: abandonments, blame, results reported to the
+    centre. Returns (outcome, failed, corrected, abandoned, mandated) per adoption."""
+    n = rows.size
+    outcome = np.empty(n)
+    failed = np.zeros(n, np.bool_)
+    corrected = np.zeros(n, np.bool_)
+    dropped = np.zeros(n, np.bool_)
+    mandated = np.zeros(n, np.bool_)
+    for k in range(n):
+        r = rows[k]
+        i = cols[k]
+        factor = 1.0 + bonus * (1.0 if (commerce[r] and commerce_domain[i]) else 0.0)
+        expected = benefit[i] * fit[r, i] * (quality[r] * factor * complexity_drag[i])   # b fit Q
+        outcome[k] = expected + risk[i] * streams.normal(key, r, i, t)
+        if failure_on and outcome[k] < threshold:
+            failed[k] = True
+            corrected[k] = streams.uniform(key, streams.CORRECT, r, i, t) < correction[r] and expected >= threshold
+            dropped[k] = not corrected[k]
+        mandated[k] = binding_years[i] < end_years
+    for k in range(n):
+        if dropped[k]:
+            adopted[rows[k], cols[k]] = False
+            abandoned[rows[k], cols[k]] = True
+        if failed[k]:
+            blame[rows[k]] += 1.0 - fault_tolerance[rows[k]]
+        if reports_all[rows[k]] or origin[cols[k]] == rows[k]:
+            centre_sum[cols[k]] += outcome[k]
+            centre_count[cols[k]] += 1.0
+    return outcome, failed, corrected, dropped, mandated

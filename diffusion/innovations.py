@@ -16,6 +16,7 @@ import numpy as np
 from . import china
 from .network import RegionSet
 from .params import PATHWAYS, Parameters
+from .timeline import Timeline
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Innovations:
     origin: np.ndarray          # region number of the piloting FTZ; -1 if none (source=initial)
     pathway: np.ndarray         # int index into PATHWAYS
     birth_step: np.ndarray      # step at which the pilot starts
+    birth_years: np.ndarray     # when in that step, in years since the start (uniform within the step)
     benefit: np.ndarray         # true (hidden) benefit
     risk: np.ndarray            # sd of an adopter's outcome
     complexity: np.ndarray      # implementation complexity, median 1
@@ -55,12 +57,13 @@ class InnovationPlan:
         return len(self.birth_step)
 
 
-def _local_weights(regions: RegionSet, params: Parameters) -> tuple[np.ndarray, np.ndarray]:
-    """Relative local innovation intensity of each region at each step (steps x R), FTZ and autonomy."""
+def _local_weights(regions: RegionSet, params: Parameters, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Relative local innovation intensity of each region at each step (steps x R), FTZ and autonomy;
+    an FTZ's age is in years, so the burst decays in real time whatever the step."""
     steps = np.arange(1, params.time.steps + 1)[:, None]
     age = steps - regions.ftz_step[None, :]
     open_ = age >= 0
-    burst = 1 + params.innovations.pilot_burst * np.exp(-np.where(open_, age, 0) / params.innovations.burst_decay)
+    burst = 1 + params.innovations.pilot_burst * np.exp(-np.where(open_, age, 0) * dt / params.innovations.burst_decay_years)
     ftz_weight = np.where(open_, burst, 0.0)
     autonomy_weight = ftz_weight + np.where(open_, 0.0, params.innovations.non_ftz_autonomy)
     return ftz_weight, autonomy_weight
@@ -75,8 +78,10 @@ def _spread(expected: float, weights: np.ndarray, rng: np.random.Generator) -> n
 
 
 def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
-             plan: InnovationPlan | None = None) -> Innovations:
-    """Draw the innovations of one run from the run's generator (births and origins from ``plan`` if given)."""
+             plan: InnovationPlan | None = None, timeline: Timeline | None = None) -> Innovations:
+    """Draw the innovations of one run from the run's innovation generator (births and origins from
+    ``plan`` if given). Lags in months become whole steps of the timeline."""
+    timeline = timeline or Timeline(params.time.start, params.time.step, params.time.steps)
     spec = params.innovations
     weights = spec.category_weights or china.category_weights()
     if plan is not None and plan.category is not None:
@@ -101,7 +106,7 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
         created = np.ones(n, dtype=np.int64)
         pathway = rng.choice(len(PATHWAYS), size=n, p=mix)
     else:
-        ftz_w, auto_w = _local_weights(regions, params)
+        ftz_w, auto_w = _local_weights(regions, params, timeline.dt)
         open_any = (ftz_w > 0).any(axis=1)
         # plan-pilot: a national agenda, evenly over the steps with an open FTZ, given to one open FTZ
         per_step = _spread(spec.expected_total * mix[0], open_any.astype(float), rng)
@@ -128,8 +133,8 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
         n = len(created)
 
     effects = spec.pathways
-    auth_lag = np.array([effects.authorisation_lag[p] for p in PATHWAYS])[pathway]
-    eval_lag = np.array([effects.evaluation_lag[p] for p in PATHWAYS])[pathway]
+    auth_lag = np.array([timeline.steps_in(effects.authorisation_lag_months[p]) for p in PATHWAYS])[pathway]
+    eval_lag = np.array([timeline.steps_in(effects.evaluation_lag_months[p]) for p in PATHWAYS])[pathway]
     shift = np.array([effects.benefit_shift[p] for p in PATHWAYS])[pathway]
     sd_factor = np.array([effects.benefit_sd_factor[p] for p in PATHWAYS])[pathway]
     birth = created + (auth_lag if spec.source == "pilots" and plan is None else 0)
@@ -152,6 +157,14 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
         log_cap = np.log(regions.base_capacity)
         distance = np.abs(log_cap[:, None] - np.where(origin >= 0, log_cap[np.maximum(origin, 0)], log_cap.mean())[None, :])
         fit *= np.exp(-spec.fit_similarity * np.where(origin >= 0, distance, 0.0))
+    # Births are counted per step, but happen at a uniform moment within it (a Poisson process has no
+    # reason to start on the first day of a quarter): in its first step an innovation can be adopted
+    # only for the part of the step after its birth, so births cost the same time at any step length.
+    if spec.source == "initial" and plan is None:
+        birth_years = np.zeros(n)
+    else:
+        birth_years = (birth - 1 + rng.random(n)) * timeline.dt
     return Innovations(category=category, categories=categories, origin=origin, pathway=pathway, birth_step=birth,
+                       birth_years=birth_years,
                        benefit=benefit, risk=risk, complexity=complexity, fit=fit,
                        evaluation_step=birth + eval_lag)

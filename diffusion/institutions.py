@@ -2,6 +2,8 @@
 
 Every effect lives here as one named function with its equation:
 
+- ``voluntary_factor``: the compiled per-pair form of the two below that the engine applies to every
+  voluntary channel: D[r,i] x (1 + reward_r), and 0 for a reform the region abandoned.
 - ``risk_deterrent``: fear of blame (不敢改) damps voluntary adoption of risky reforms; fault tolerance lifts it.
 - ``implementation_quality``: capacity (不能改), leadership and working system coordination (改不动).
 - ``mandate_drive``: authority of the leadership model x assessment incentives x penalties.
@@ -10,8 +12,10 @@ Every effect lives here as one named function with its equation:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from .network import RegionSet
@@ -87,6 +91,22 @@ def risk_deterrent(base: np.ndarray, blame: np.ndarray, risk: np.ndarray, blame_
     deterrent = np.multiply.outer(exposure, risk)
     np.negative(deterrent, out=deterrent)
     return np.exp(deterrent, out=deterrent)
+
+
+@numba.njit(cache=True)
+def voluntary_factor(out, rows, cols, exposure, risk, reward_gain, abandoned, available):
+    """D[r,i] x (1 + reward_r) x available_i for each undecided pair, 0 where r abandoned i: what
+    multiplies every voluntary channel's hazard. ``exposure`` is a_r (1 - FT_r) (1 + beta B_r) per region;
+    ``available`` the share of the step in which innovation i exists (below 1 only in its birth step)."""
+    for k in range(rows.size):
+        r = rows[k]
+        i = cols[k]
+        if abandoned[r, i]:
+            out[k] = 0.0
+        elif exposure[r] == 0.0:
+            out[k] = reward_gain[r] * available[i]
+        else:
+            out[k] = math.exp(-exposure[r] * risk[i]) * reward_gain[r] * available[i]
 
 
 def quality_factor(inst: RegionInstitutions, params: Parameters) -> np.ndarray:

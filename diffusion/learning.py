@@ -9,50 +9,136 @@ signal with precision tau_e[i] = 1 / (risk_i^2 + fit_noise^2). After n new signa
 Signals reach r from itself, its network neighbours, cluster partners with shared data (weight d),
 and, with two-way feedback or a published batch, from everywhere through the centre. The hazard is
 
-    lambda_L[r,i] = w_L x (1 - tau0 / tau[r,i]) x logistic(kappa (m[r,i] fit[r,i] - cost[r,i]))
+    lambda_L[r,i] = w_L x (1 - tau0 / tau[r,i]) x logistic(kappa (m[r,i] fit[r,i] - cost[r,i]))   (1/year)
 
-so a region with no evidence does not learn, and evidence of a bad reform keeps it away.
+so a region with no evidence does not learn, and evidence of a bad reform keeps it away. The cost is
+c k_i / cap_r, cut by mutual recognition: cost x (1 - mu x share of cluster partners that adopted).
+Learning is voluntary: the engine multiplies lambda_L by the institutional factor. Parameters:
+``channels.learning`` (w_L = weight_per_year, kappa = sensitivity, m0 = prior_mean, prior_sd,
+fit_noise, c = cost).
 """
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 
+NAME = "learning"
+LABEL = {"en": "Learning", "zh": "学习"}
+VOLUNTARY = True
 
-def logistic(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # numerically safe logistic
-
-
-def learning_hazard(weight: float, sensitivity: float, belief_mean: np.ndarray, belief_precision: np.ndarray,
-                    prior_precision: float, fit: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """lambda_L = w (1 - tau0/tau) logistic(kappa (m fit - cost)), elementwise over (region, innovation)."""
-    evidence = 1.0 - prior_precision / belief_precision
-    return weight * evidence * logistic(sensitivity * (belief_mean * fit - cost))
+_NONE2 = np.zeros((1, 1))
 
 
-def update_beliefs(belief_mean: np.ndarray, belief_precision: np.ndarray, signal_sum: np.ndarray,
-                   signal_count: np.ndarray, signal_precision: np.ndarray, columns: np.ndarray) -> None:
-    """Conjugate normal update in place, for the innovation columns that received signals."""
-    if columns.size == 0:
-        return
-    tau = belief_precision[:, columns]
-    new_tau = tau + signal_count * signal_precision[columns]
-    belief_mean[:, columns] = (tau * belief_mean[:, columns] + signal_precision[columns] * signal_sum) / new_tau
-    belief_precision[:, columns] = new_tau
+def inputs(model, t: int, columns: np.ndarray):
+    """What :func:`fill` needs this step, or None when the channel adds nothing."""
+    spec = model.params.channels.learning
+    if not spec.enabled or spec.weight_per_year == 0:
+        return None
+    s = model.structure
+    discount, position, mutual = _NONE2, model.state.position, False
+    if s.mutual_recognition > 0 and s.partners.nnz:
+        adopted = model.state.adopted[:, columns].astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.nan_to_num((s.partners @ adopted) / s.partner_total[:, None])
+        discount, mutual = 1.0 - s.mutual_recognition * share, True
+    return (model.state.belief_mean, model.state.belief_precision, s.prior_precision, model.innovations.fit,
+            model.learning_cost, spec.weight_per_year, spec.sensitivity, discount, position, mutual)
 
 
-def gather_signals(visibility, broadcast: np.ndarray, outcome_sum: np.ndarray, outcome_count: np.ndarray):
-    """Signals each region receives: S = V @ Y + b_r sum_j Y[j], N likewise (Y: outcomes this step, R x I')."""
-    width = outcome_sum.shape[1]
-    both = visibility @ np.hstack([outcome_sum, outcome_count])  # one sparse product for both
-    signal_sum, signal_count = both[:, :width], both[:, width:]
-    add_broadcast(signal_sum, signal_count, broadcast, outcome_sum, outcome_count)
-    return signal_sum, signal_count
+@numba.njit(cache=True, inline="always")
+def hazard(weight, sensitivity, mean, precision, prior_precision, fit, cost):
+    """lambda_L of one pair: w (1 - tau0/tau) logistic(kappa (m fit - cost))."""
+    if precision == prior_precision:   # no evidence yet: no learning, and no logistic to compute
+        return 0.0
+    evidence = 1.0 - prior_precision / precision
+    return weight * evidence * 0.5 * (1.0 + math.tanh(0.5 * sensitivity * (mean * fit - cost)))
 
 
-def add_broadcast(signal_sum: np.ndarray, signal_count: np.ndarray, broadcast: np.ndarray, outcome_sum: np.ndarray,
-                  outcome_count: np.ndarray) -> None:
-    """Add, in place, what reaches every region through the centre: b_r x (sum over adopters of Y and C)."""
-    if broadcast.any():
-        signal_sum += np.multiply.outer(broadcast, outcome_sum.sum(axis=0))
-        signal_count += np.multiply.outer(broadcast, outcome_count.sum(axis=0))
+@numba.njit(cache=True)
+def fill(out, rows, cols, belief_mean, belief_precision, prior_precision, fit, cost, weight, sensitivity,
+         discount, position, mutual):
+    """lambda_L for each undecided pair (rows[k], cols[k])."""
+    for k in range(rows.size):
+        r = rows[k]
+        i = cols[k]
+        c = cost[r, i] * discount[r, position[i]] if mutual else cost[r, i]
+        out[k] = hazard(weight, sensitivity, belief_mean[r, i], belief_precision[r, i], prior_precision, fit[r, i], c)
+
+
+# --------------------------------------------------------------------------- the flow of evidence
+@numba.njit(cache=True)
+def _outcomes(rows, cols, outcome, regions, innovations):
+    """This step's adopted innovations (sorted) and the outcomes per (region, innovation): (Y, C)."""
+    seen = np.zeros(innovations, np.bool_)
+    for k in range(cols.size):
+        seen[cols[k]] = True
+    lookup = np.empty(innovations, np.int64)
+    width = 0
+    for i in range(innovations):
+        if seen[i]:
+            lookup[i] = width
+            width += 1
+    unique = np.empty(width, np.int64)
+    for i in range(innovations):
+        if seen[i]:
+            unique[lookup[i]] = i
+    outcome_sum = np.zeros((regions, width))
+    outcome_count = np.zeros((regions, width))
+    for k in range(rows.size):
+        outcome_sum[rows[k], lookup[cols[k]]] += outcome[k]
+        outcome_count[rows[k], lookup[cols[k]]] += 1.0
+    return unique, outcome_sum, outcome_count
+
+
+@numba.njit(cache=True, inline="always")
+def _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns):
+    """Region r takes in n signals summing to S about each innovation of ``columns``."""
+    for u in range(columns.size):
+        n = signal_count[u]
+        if n == 0.0:
+            continue
+        i = columns[u]
+        tau = belief_precision[r, i]
+        new_tau = tau + n * signal_precision[i]
+        belief_mean[r, i] = (tau * belief_mean[r, i] + signal_precision[i] * signal_sum[u]) / new_tau
+        belief_precision[r, i] = new_tau
+
+
+@numba.njit(cache=True)
+def spread(rows, cols, outcome, indptr, indices, data, broadcast, belief_mean, belief_precision, signal_precision):
+    """Outcomes of this step's adoptions reach the regions that see them, and update their beliefs:
+    S = V @ Y + b_r sum_j Y_j and N = V @ C + b_r sum_j C_j per region (V: who sees whose results,
+    b: the centre's two-way feedback)."""
+    regions, n_innovations = belief_mean.shape
+    unique, outcome_sum, outcome_count = _outcomes(rows, cols, outcome, regions, n_innovations)
+    width = unique.size
+    total_sum = np.zeros(width)
+    total_count = np.zeros(width)
+    for j in range(regions):
+        for u in range(width):
+            total_sum[u] += outcome_sum[j, u]
+            total_count[u] += outcome_count[j, u]
+    signal_sum = np.empty(width)
+    signal_count = np.empty(width)
+    for r in range(regions):
+        for u in range(width):
+            signal_sum[u] = broadcast[r] * total_sum[u]
+            signal_count[u] = broadcast[r] * total_count[u]
+        for jj in range(indptr[r], indptr[r + 1]):
+            j = indices[jj]
+            v = data[jj]
+            for u in range(width):
+                signal_sum[u] += v * outcome_sum[j, u]
+                signal_count[u] += v * outcome_count[j, u]
+        _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, unique)
+    return unique
+
+
+@numba.njit(cache=True)
+def publish(belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns):
+    """Every region takes in the same evidence (the centre publishing what it knows of ``columns``)."""
+    for r in range(belief_mean.shape[0]):
+        _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns)

@@ -6,17 +6,24 @@ picks, among innovations whose evaluation lag has passed, not yet promoted and n
 with estimate > threshold, best first, up to the batch size. Binding batches carry a deadline;
 best-practice lists are non-binding. A region that has not adopted a promoted item feels
 
-    binding:      lambda_M = w_M x drive_r x k_i^-psi x (assess_r + penalty_r [behind_r]) x (1 + e max(0, t - deadline_i) / D)
-    non-binding:  lambda_M = w_M x drive_r x k_i^-psi x nonbinding_assessment
+    binding:      lambda_M = w_M x drive_r x k_i^-psi x (assess_r + penalty_r [behind_r]) x (1 + e max(0, s - T_i - D) / D)
+    non-binding:  lambda_M = w_M x drive_r x k_i^-psi x nonbinding_assessment                         (1/year)
 
-with drive_r = authority(leadership_r) x cap_r^theta, and behind_r = 1 when the region has completed
-less than the penalty threshold (80%) of its due binding items (positive incentive, reverse constraint).
+with drive_r = authority(leadership_r) x cap_r^theta, T_i the date the item was issued and D the
+deadline (both in years; s is the start of the step), and behind_r = 1 when the region has completed
+less than the penalty threshold (80%) of its binding items past their deadline (positive incentive,
+reverse constraint). In the step an item is issued, its hazard acts only over the part of the step
+after T_i, so a batch dated mid-quarter presses for the same time at monthly and at quarterly steps.
+Mandate pressure is not voluntary: neither fear of blame nor abandonment stops it. Parameters:
+``channels.mandate`` (w_M = weight_per_year, D = deadline_months, e = escalation) and
+``institutions.incentives``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from . import china
@@ -24,29 +31,69 @@ from .params import Parameters
 from .timeline import Timeline
 
 
+NAME = "mandate"
+LABEL = {"en": "Mandate", "zh": "强制"}
+VOLUNTARY = False
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch the centre will issue: binding or best_practice, when (years since the start), how many items at most."""
+
+    kind: str
+    years: float
+    size: int
+
+
 @dataclass
 class BatchSchedule:
-    """Steps at which the centre issues binding batches and best-practice lists, with their largest size."""
+    """The batches of a run, by the step in which each is issued (in date order within a step)."""
 
-    binding: dict[int, int]
-    best_practice: dict[int, int]
+    by_step: dict[int, list[Batch]] = field(default_factory=dict)
+
+    def add(self, batch: Batch, step: int) -> None:
+        self.by_step.setdefault(step, []).append(batch)
+
+    @property
+    def binding(self) -> dict[int, int]:
+        """Step -> items at most in binding batches issued then."""
+        return self._sizes("binding")
+
+    @property
+    def best_practice(self) -> dict[int, int]:
+        """Step -> items at most in best-practice lists issued then."""
+        return self._sizes("best_practice")
+
+    def _sizes(self, kind: str) -> dict[int, int]:
+        sizes: dict[int, int] = {}
+        for step, batches in self.by_step.items():
+            for batch in batches:
+                if batch.kind == kind:
+                    sizes[step] = sizes.get(step, 0) + batch.size
+        return sizes
 
 
-def _extend(steps: dict[int, int], last: int, interval: int, size: int, horizon: int) -> None:
-    step = last + interval
-    while step <= horizon:
-        steps[step] = steps.get(step, 0) + size
-        step += interval
+def _extend(schedule: BatchSchedule, kind: str, last: float, interval: float, size: int, timeline: Timeline) -> None:
+    """Batches every ``interval`` years after ``last`` (years since the start) until the horizon."""
+    k = 1
+    while True:
+        years = last + k * interval
+        step = timeline.step_at(years)
+        if step > timeline.steps:
+            return
+        if step >= 1:
+            schedule.add(Batch(kind, years, size), step)
+        k += 1
 
 
 def build_schedule(params: Parameters, timeline: Timeline) -> BatchSchedule:
     """Historical batches at their real dates and sizes, then every ``interval`` steps; or purely periodic."""
     spec = params.channels.mandate
-    key = (spec.model_dump_json(), params.time.steps, timeline.start, timeline.period_months)
+    key = (spec.model_dump_json(), timeline.steps, timeline.start, timeline.step)
     schedule = _schedule_cache.get(key)
     if schedule is None:
         schedule = _schedule_cache.setdefault(key, _build_schedule(params, timeline))
-    return BatchSchedule(dict(schedule.binding), dict(schedule.best_practice))
+    return BatchSchedule({step: list(batches) for step, batches in schedule.by_step.items()})
 
 
 _schedule_cache: dict = {}
@@ -54,28 +101,31 @@ _schedule_cache: dict = {}
 
 def _build_schedule(params: Parameters, timeline: Timeline) -> BatchSchedule:
     spec = params.channels.mandate
-    horizon = params.time.steps
-    binding: dict[int, int] = {}
-    best: dict[int, int] = {}
+    schedule = BatchSchedule()
     if not spec.enabled:
-        return BatchSchedule(binding, best)
+        return schedule
+    interval = spec.interval_months / 12.0
+    kinds = ("binding", "best_practice") if spec.best_practices else ("binding",)
     if spec.schedule == "historical":
-        for table, target in ((china.batches(), binding), (china.best_practice_batches(), best)):
+        tables = {"binding": china.batches(), "best_practice": china.best_practice_batches()}
+        sizes = {"binding": spec.batch_size, "best_practice": spec.best_practice_size}
+        for kind in kinds:
+            table = tables[kind]
             size_column = "items" if "items" in table.columns else "cases"
-            for issued, size in zip(table["issued"], table[size_column]):
-                step = timeline.step_of(issued)
-                if 1 <= step <= horizon:
-                    target[step] = target.get(step, 0) + int(size)
-        last_binding = max([timeline.step_of(d) for d in china.batches()["issued"]])
-        last_best = max([timeline.step_of(d) for d in china.best_practice_batches()["issued"]])
-        _extend(binding, last_binding, spec.interval, spec.batch_size, horizon)
-        _extend(best, last_best, spec.interval, spec.best_practice_size, horizon)
+            times = [timeline.years_of(issued) for issued in table["issued"]]
+            for years, size in zip(times, table[size_column]):
+                step = timeline.step_at(years)
+                if 1 <= step <= timeline.steps:
+                    schedule.add(Batch(kind, years, int(size)), step)
+            _extend(schedule, kind, max(times), interval, sizes[kind], timeline)
     else:
-        _extend(binding, spec.first_batch_step - spec.interval, spec.interval, spec.batch_size, horizon)
-        _extend(best, spec.first_batch_step - spec.interval, spec.interval, spec.best_practice_size, horizon)
-    if not spec.best_practices:
-        best = {}
-    return BatchSchedule(binding, best)
+        first = timeline.years_of(spec.first_batch)
+        for kind, size in (("binding", spec.batch_size), ("best_practice", spec.best_practice_size)):
+            if kind in kinds:
+                _extend(schedule, kind, first - interval, interval, size, timeline)
+    for batches in schedule.by_step.values():
+        batches.sort(key=lambda batch: (batch.years, batch.kind))
+    return schedule
 
 
 def select_items(estimate: np.ndarray, eligible: np.ndarray, threshold: float, size: int) -> np.ndarray:
@@ -87,19 +137,47 @@ def select_items(estimate: np.ndarray, eligible: np.ndarray, threshold: float, s
     return candidates
 
 
-def mandate_base(weight: float, drive: np.ndarray, complexity_drag: np.ndarray) -> np.ndarray:
-    """w_M x drive_r x k_i^-psi for every (region, innovation): the part of lambda_M fixed over a run."""
-    return weight * np.multiply.outer(drive, complexity_drag)
+def inputs(model, t: int, columns: np.ndarray):
+    """What :func:`fill` needs this step, or None while no available innovation has been promoted."""
+    spec = model.params.channels.mandate
+    if not spec.enabled:
+        return None
+    state = model.state
+    issued = state.binding_years[columns]
+    s_years = model.timeline.start_years(t)
+    end_years = s_years + model.timeline.dt
+    binding = issued < end_years
+    recommended = state.best_practice_years[columns] < end_years
+    nonbinding = recommended & ~binding
+    if not (binding.any() or nonbinding.any()):
+        return None
+    incentives = model.params.institutions.incentives
+    deadline = spec.deadline_months / 12.0
+    overdue = np.where(binding, np.maximum(0.0, s_years - (issued + deadline)), 0.0)
+    due = binding & (s_years > issued + deadline)
+    behind = np.zeros(model.n_regions)
+    if due.any():
+        behind = (state.adopted[:, columns[due]].mean(axis=1) < incentives.penalty_threshold).astype(float)
+    n = model.n_innovations
+    column = np.zeros(n)
+    column[columns] = binding * (1.0 + spec.escalation * overdue / deadline)
+    recommendation = np.zeros(n)
+    recommendation[columns] = incentives.nonbinding_assessment * nonbinding
+    # the part of this step after the item was issued (all of it for items issued before), and born
+    since = np.where(binding, issued, np.where(nonbinding, state.best_practice_years[columns], s_years))
+    since = np.maximum(since, model.innovations.birth_years[columns])
+    exposure = np.zeros(n)
+    exposure[columns] = np.clip((end_years - since) / model.timeline.dt, 0.0, 1.0)
+    inst = model.structure
+    row = inst.assessment + inst.penalty * behind
+    return spec.weight_per_year, inst.drive, model.complexity_drag, row, column, recommendation, exposure
 
 
-def mandate_hazard(base: np.ndarray, binding: np.ndarray, nonbinding: np.ndarray, assessment: np.ndarray,
-                   penalty: np.ndarray, behind: np.ndarray, overdue: np.ndarray, escalation: float, deadline: int,
-                   nonbinding_assessment: float) -> np.ndarray:
-    """lambda_M for (region, innovation) pairs; see the module docstring for the equation.
-
-    ``base`` is :func:`mandate_base` for the innovations in question; ``binding``, ``nonbinding`` and
-    ``overdue`` are per innovation, ``assessment``, ``penalty`` and ``behind`` per region.
-    """
-    binding_pressure = np.multiply.outer(assessment + penalty * behind, binding * (1.0 + escalation * overdue / deadline))
-    pressure = binding_pressure + nonbinding_assessment * nonbinding[None, :]
-    return base * pressure
+@numba.njit(cache=True)
+def fill(out, rows, cols, weight, drive, complexity_drag, row, column, recommendation, exposure):
+    """lambda_M for each undecided pair (rows[k], cols[k]), times the share of the step it acts."""
+    for k in range(rows.size):
+        r = rows[k]
+        i = cols[k]
+        pressure = row[r] * column[i] + recommendation[i]
+        out[k] = 0.0 if pressure == 0.0 else weight * drive[r] * complexity_drag[i] * pressure * exposure[i]

@@ -1,14 +1,17 @@
 """The world and its schedule: regions adopting FTZ innovations through learning, competition and mandate.
 
-Each step (a quarter by default):
+Each step (dt years: a quarter by default):
 
 1. newly piloted innovations are adopted by their origin FTZ;
 2. the centre issues the binding batch or best-practice list due this step, if any;
-3. every region decides, for every innovation it has not adopted, with hazard
+3. every region decides, for every innovation it has not adopted, with hazard (1/year)
    lambda = lambda_spontaneous + lambda_learning + lambda_competition + lambda_mandate
-   and adopts with probability 1 - exp(-lambda); each channel's share of lambda is recorded;
+   and adopts with probability 1 - exp(-lambda dt); each channel's share of lambda is recorded;
 4. new adoptions produce outcomes; failures are corrected or abandoned, and bring blame;
-5. outcomes travel to other regions (learning) and up to the centre (feedback).
+5. outcomes travel to other regions (learning) and up to the centre (feedback); blame decays.
+
+The parts are in :mod:`diffusion.engine` (Structure, State, the adoption kernel) and one module per
+channel; every random number comes from the run's keyed streams (:mod:`diffusion.streams`).
 
 See docs/model.md for every equation and default.
 """
@@ -24,14 +27,13 @@ import mesa
 import numpy as np
 from scipy import sparse
 
-from . import competition, kernel, learning
-from .kernel import choose as _choose_kernel   # the constructor's 'kernel' argument hides the module
+from . import competition, engine, failure, learning, streams
 from .agents import CentralGovernment, Region
-from .failure import realise_outcomes
+from .engine import State, Structure
 from .innovations import InnovationPlan, generate
 from .institutions import (COMMERCE_CATEGORIES, broadcast_weight, commerce_system, correction_probability, exposure_base,
-                           implementation_quality, mandate_drive, quality_factor, region_institutions, risk_deterrent)
-from .mandate import build_schedule, mandate_base, mandate_hazard
+                           mandate_drive, quality_factor, region_institutions, voluntary_factor)
+from .mandate import build_schedule
 from .network import build_regions
 from .params import CHANNELS, FEEDBACK_MODES, Parameters, make_parameters
 from .timeline import Timeline
@@ -85,9 +87,9 @@ _COUPLINGS_KEPT = 4
 
 
 def _couplings(adjacency: sparse.csr_matrix, membership: np.ndarray, capacity: np.ndarray, shared_data: float,
-               similarity_scale: float, mutual_recognition: float, transpose: bool) -> tuple:
+               similarity_scale: float, mutual_recognition: float) -> tuple:
     """Who partners whom in the chosen clusters, who sees whose results (V) and who watches whom (W):
-    ``(partners, partner totals, V, W, W's row totals, W's transpose or None)``.
+    ``(partners, partner totals, V, W, W's row totals)``.
 
     They depend only on the network, the clusters, capacities and four settings, so runs that share
     these (the replicates of a scenario on a fixed network) share one copy, found by the content of
@@ -97,7 +99,7 @@ def _couplings(adjacency: sparse.csr_matrix, membership: np.ndarray, capacity: n
     for array in (adjacency.data, adjacency.indices, adjacency.indptr, membership, capacity):
         digest.update(repr((array.dtype.str, array.shape)).encode())
         digest.update(np.ascontiguousarray(array).tobytes())
-    digest.update(repr((adjacency.shape, shared_data, similarity_scale, mutual_recognition, transpose)).encode())
+    digest.update(repr((adjacency.shape, shared_data, similarity_scale, mutual_recognition)).encode())
     key = digest.digest()
     built = _COUPLINGS.get(key)
     if built is not None:   # (a model built in another thread, as the app may, can evict it meanwhile)
@@ -114,8 +116,10 @@ def _couplings(adjacency: sparse.csr_matrix, membership: np.ndarray, capacity: n
     visibility = (sparse.identity(n, format="csr") + adjacency + shared_data * partners).tocsr()
     rivals = competition.rival_weights(adjacency, capacity, similarity_scale, partners, mutual_recognition)
     rival_total = np.asarray(rivals.sum(axis=1)).ravel()
-    # the compiled path pushes W @ A from adopters through W's transpose
-    built = (partners, partner_total, visibility, rivals, rival_total, rivals.T.tocsr() if transpose else None)
+    built = (partners, partner_total, visibility, rivals, rival_total)
+    for matrix in (partners, visibility, rivals):
+        for array in (matrix.data, matrix.indices, matrix.indptr):
+            array.setflags(write=False)
     _COUPLINGS[key] = built
     while len(_COUPLINGS) > _COUPLINGS_KEPT:
         with contextlib.suppress(KeyError):
@@ -131,63 +135,70 @@ def _count_by(table: list[int], order: np.ndarray, step: int) -> int:
     return int(np.searchsorted(order, max(step, 1), side="right"))
 
 
-def _unique_inverse(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique(values, return_inverse=True) for integers in [0, size), by a mask instead of a sort."""
-    mask = np.zeros(size, dtype=bool)
-    mask[values] = True
-    unique = np.flatnonzero(mask)
-    lookup = np.cumsum(mask) - 1
-    return unique, lookup[values]
-
-
 class DiffusionModel(mesa.Model):
-    """Local governments adopting FTZ reform innovations; ``DiffusionModel(params, rng=seed).run()``.
+    """Local governments adopting FTZ reform innovations; ``DiffusionModel(params, seed=0, replicate=k).run()``.
 
-    ``kernel`` picks how the decision step is computed: 'numpy', 'numba' (compiled; needs the ``fast``
-    extra) or 'auto' (numba when installed and exact on this CPU). Results are identical; see
-    :mod:`diffusion.kernel`. The default comes from the FTZ_DIFFUSION_KERNEL environment variable, else auto.
+    ``seed`` is the scenario's root seed and ``replicate`` the replicate number: together they key every
+    random draw of the run (:mod:`diffusion.streams`), so replicate k of two scenarios shares its luck
+    wherever their states agree. ``parameter_hash`` adds the parameters to the key (``seeding:
+    independent``). ``rng`` is an older spelling: an integer is taken as the seed, a numpy Generator
+    gives one seed drawn from it.
     """
 
-    def __init__(self, params: Parameters | dict | None = None, *, rng: int | np.random.Generator | None = None,
-                 run_id: int = 0, plan: InnovationPlan | None = None, kernel: str | None = None):
+    def __init__(self, params: Parameters | dict | None = None, *, seed: int | None = None, replicate: int | None = None,
+                 rng: int | np.random.Generator | None = None, run_id: int = 0, plan: InnovationPlan | None = None,
+                 parameter_hash: str | None = None):
         if params is None:
             params = Parameters()
         elif isinstance(params, dict):
             params = make_parameters(params)
         elif not isinstance(params, Parameters):
             raise ValueError(f"params must be a Parameters object or a mapping, not {type(params).__name__}")
-        if rng is not None and not isinstance(rng, (int, np.integer, np.random.Generator)):
-            raise ValueError(f"rng must be an integer seed or a numpy Generator, not {type(rng).__name__}")
-        if isinstance(rng, (int, np.integer)) and rng < 0:
-            raise ValueError(f"rng: a seed must be a non-negative integer (given: {rng})")
-        self.kernel = _choose_kernel(kernel)   # 'numpy' or 'numba': the same numbers either way
-        super().__init__(rng=rng)
+        seed = self._seed(seed, rng)
+        replicate = run_id if replicate is None else replicate
+        if not isinstance(replicate, (int, np.integer)) or replicate < 0:
+            raise ValueError(f"replicate must be a non-negative integer (given: {replicate!r})")
+        self.key = streams.run_key(seed, int(replicate), parameter_hash)
+        super().__init__(rng=streams.generator(self.key, streams.MESA))
         self.params = params
+        self.seed = seed
+        self.replicate = int(replicate)
         self.run_id = run_id
-        self.timeline = Timeline(params.time.start, params.time.period_months, params.time.steps)
-        self.regions = build_regions(params, self.timeline, self.rng)
-        self.institutions = region_institutions(params, self.regions, self.rng)
-        self.innovations = generate(params, self.regions, self.rng, plan)
-        self.schedule = build_schedule(params, self.timeline)
-        self._check_clusters()
-        self._init_state()
-        self._init_constants()
+        self.timeline = Timeline(params.time.start, params.time.step, params.time.steps)
+        regions = build_regions(params, self.timeline, streams.generator(self.key, streams.NETWORK))
+        self._check_clusters(regions)
+        institutions = region_institutions(params, regions, streams.generator(self.key, streams.INSTITUTIONS))
+        self.innovations = generate(params, regions, streams.generator(self.key, streams.INNOVATIONS), plan,
+                                    self.timeline)
+        self.structure = self._structure(params, regions, institutions)
+        self.state = State.initial(regions.n, self.innovations.n, self.structure.prior_mean,
+                                   self.structure.prior_precision)
+        self._innovation_constants()
+        self._events: list[dict[str, np.ndarray]] = []
+        self._events_joined: tuple[int, dict[str, np.ndarray]] = (0, {})
         self.region_agents = [Region(self, r) for r in range(self.n_regions)]
         self.centre = CentralGovernment(self)
         self._stats: dict[str, float] = {}
         self.datacollector = SeriesCollector(model_reporters={name: _reporter(name) for name in SERIES})
 
     # ------------------------------------------------------------------------------------ set-up
-    @property
-    def n_regions(self) -> int:
-        return self.regions.n
+    @staticmethod
+    def _seed(seed, rng) -> int:
+        if seed is not None and rng is not None:
+            raise ValueError("give seed or rng, not both")
+        value = seed if seed is not None else rng
+        if value is None:
+            return 0
+        if isinstance(value, np.random.Generator):
+            return int(value.integers(0, 2**63 - 1))
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise ValueError(f"seed must be a non-negative integer (or rng a numpy Generator), not {type(value).__name__}")
+        if value < 0:
+            raise ValueError(f"seed must be a non-negative integer (given: {value})")
+        return int(value)
 
-    @property
-    def n_innovations(self) -> int:
-        return self.innovations.n
-
-    def _check_clusters(self) -> None:
-        known = self.regions.cluster_names
+    def _check_clusters(self, regions) -> None:
+        known = regions.cluster_names
         for name in self.params.coordination.clusters:
             if name not in known:
                 from .params import _did_you_mean
@@ -195,89 +206,92 @@ class DiffusionModel(mesa.Model):
                 raise ValueError(f"coordination.clusters: unknown cluster {name!r}{_did_you_mean(name, known)}; "
                                  f"allowed: {allowed}")
 
-    def _init_state(self) -> None:
-        shape = (self.n_regions, self.n_innovations)
-        spec = self.params.channels.learning
-        self.adopted = np.zeros(shape, dtype=bool)
-        self.abandoned = np.zeros(shape, dtype=bool)
-        self.adoption_step = np.zeros(shape, dtype=np.int32)
-        self.prior_mean = spec.prior_mean
-        self.prior_precision = 1.0 / spec.prior_sd**2
-        self.belief_mean = np.full(shape, self.prior_mean)
-        self.belief_precision = np.full(shape, self.prior_precision)
-        self.blame = np.zeros(self.n_regions)
-        self.centre_sum = np.zeros(self.n_innovations)
-        self.centre_count = np.zeros(self.n_innovations)
-        self.binding_step = np.zeros(self.n_innovations, dtype=np.int64)
-        self.best_practice_step = np.zeros(self.n_innovations, dtype=np.int64)
-        self.counters = {"adoptions": 0, "failures": 0, "corrections": 0, "abandonments": 0}
-        self._events: list[dict[str, np.ndarray]] = []
-        self._events_joined: tuple[int, dict[str, np.ndarray]] = (0, {})
+    def _structure(self, p: Parameters, regions, inst) -> Structure:
+        chosen = [regions.cluster_names.index(c) for c in p.coordination.clusters]
+        membership = regions.membership[:, chosen]
+        partners, partner_total, visibility, rivals, rival_total = _couplings(
+            regions.adjacency, membership, inst.capacity, p.coordination.shared_data,
+            p.channels.competition.similarity_scale, p.coordination.mutual_recognition)
+        spec = p.channels.learning
+        return Structure(
+            timeline=self.timeline, regions=regions, institutions=inst, schedule=build_schedule(p, self.timeline),
+            membership=membership, partners=partners, partner_total=partner_total, visibility=visibility,
+            rivals=rivals, rival_total=rival_total, mutual_recognition=p.coordination.mutual_recognition,
+            prior_mean=spec.prior_mean, prior_precision=1.0 / spec.prior_sd**2,
+            exposure_base=exposure_base(inst), reward_gain=1.0 + inst.reward, quality=quality_factor(inst, p),
+            commerce_system=commerce_system(inst), drive=mandate_drive(inst, p),
+            assessment=inst.assessment_weight.astype(float), penalty=inst.penalty.astype(float),
+            correction=correction_probability(inst, p), broadcast=broadcast_weight(inst, p),
+            reports_all=inst.feedback != FEEDBACK_MODES.index("none"),
+            blame_retention=failure.blame_retention(p.failure.blame_half_life_months, self.timeline.dt))
 
-    def _init_constants(self) -> None:
+    def _innovation_constants(self) -> None:
+        """Per-innovation and per-pair factors fixed over the run."""
         p = self.params
-        inst = self.institutions
         inn = self.innovations
         self.signal_precision = 1.0 / (inn.risk**2 + p.channels.learning.fit_noise**2)
         self.category_names = np.array(inn.categories)[inn.category] if inn.n else np.array([], dtype=str)
         self.commerce_domain = np.isin(self.category_names, COMMERCE_CATEGORIES)
         self.complexity_drag = inn.complexity ** -p.innovations.complexity_exponent
-        self.learning_cost = p.channels.learning.cost * np.multiply.outer(1.0 / inst.capacity, inn.complexity)
-        self.drive = mandate_drive(inst, p)
-        self.correction = correction_probability(inst, p)
-        self.broadcast = broadcast_weight(inst, p)
-        self.reports_all = inst.feedback != FEEDBACK_MODES.index("none")
-        self._broadcasts = bool(self.broadcast.any())   # two-way feedback somewhere: results reach everyone
+        self.learning_cost = p.channels.learning.cost * np.multiply.outer(1.0 / self.institutions.capacity,
+                                                                          inn.complexity)
         self._birth_order = np.sort(inn.birth_step)
         piloted = np.flatnonzero(inn.origin >= 0)   # innovations born in an FTZ, by birth step
         self._pilots_by_step = {int(step): piloted[inn.birth_step[piloted] == step]
                                 for step in np.unique(inn.birth_step[piloted])}
-        self._no_pilots = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        # per-region and per-pair factors that stay fixed over a run, computed once
-        self.exposure_base = exposure_base(inst)
-        self._exposed = bool(self.exposure_base.any())
-        self.reward_gain = 1.0 + inst.reward
-        self.quality = quality_factor(inst, p)
-        self.commerce_system = commerce_system(inst)
-        self.mandate_base = (mandate_base(p.channels.mandate.weight, self.drive, self.complexity_drag)
-                             if p.channels.mandate.enabled else None)
-        # clusters chosen for coordination, and who partners whom in them
-        chosen = [self.regions.cluster_names.index(c) for c in p.coordination.clusters]
-        self.coordination_membership = self.regions.membership[:, chosen]
-        (self.cluster_partners, self.partner_total, self.visibility, self.rivals, self.rival_total,
-         self._rivals_t) = _couplings(self.regions.adjacency, self.coordination_membership, inst.capacity,
-                                      p.coordination.shared_data, p.channels.competition.similarity_scale,
-                                      p.coordination.mutual_recognition, transpose=self.kernel == "numba")
-        partners = self.cluster_partners
-        self._rival_denominator = competition.rival_denominator(self.rival_total, None)[0]
         self._ftz_order = np.sort(self.regions.ftz_step)
-        # innovations born and FTZs open by each step of the horizon (step 0 counts as step 1)
-        horizon = np.maximum(np.arange(p.time.steps + 2), 1)
+        horizon = np.maximum(np.arange(p.time.steps + 2), 1)   # step 0 counts as step 1
         self._born_by_step = np.searchsorted(self._birth_order, horizon, side="right").tolist()
         self._open_by_step = np.searchsorted(self._ftz_order, horizon, side="right").tolist()
-        # the compiled path pushes W @ A from adopters through W's transpose: the same sums in the same
-        # order as scipy's row-by-row product provided W's rows are sorted
-        self._push = bool(self.rivals.has_sorted_indices)
-        self._ftz_cache = (-1, None)
-        self._born_cache = (-1, None)
-        self._placeholders = (np.zeros((1, 1)), np.zeros(1))   # arrays the compiled path passes for unused inputs
-        self._no_ftz = np.zeros(1, dtype=bool)
-        # The learning hazard of a pair changes only when its beliefs do (or, under mutual recognition,
-        # when cluster partners adopt): it is kept per pair and refreshed for the innovations whose
-        # beliefs were updated, instead of being recomputed for every pair every step.
-        self.learning_term = None
-        if p.channels.learning.enabled and not (p.coordination.mutual_recognition > 0 and partners.nnz):
-            # No region has evidence yet (tau = tau0 for every pair), so lambda_L = w x (1 - tau0 / tau0) x
-            # logistic = w x 0 x logistic: the same zero for every pair, as the weight and the logistic are
-            # finite and not negative. The logistic (a tanh per pair) is not needed to know that.
-            evidence = 1.0 - self.prior_precision / self.prior_precision
-            self.learning_term = np.full((self.n_regions, self.n_innovations), p.channels.learning.weight * evidence)
+        self._born_cache: tuple[int, np.ndarray | None] = (-1, None)
+        self._ftz_cache: tuple[int, np.ndarray | None] = (-1, None)
+
+    # ------------------------------------------------------------------------------ read access
+    @property
+    def n_regions(self) -> int:
+        return self.structure.regions.n
+
+    @property
+    def n_innovations(self) -> int:
+        return self.innovations.n
+
+    @property
+    def regions(self):
+        return self.structure.regions
+
+    @property
+    def institutions(self):
+        return self.structure.institutions
+
+    @property
+    def schedule(self):
+        return self.structure.schedule
+
+    @property
+    def dt(self) -> float:
+        """Years per step."""
+        return self.timeline.dt
+
+    @property
+    def counters(self) -> dict:
+        return self.state.counters
+
+    @property
+    def prior_mean(self) -> float:
+        return self.structure.prior_mean
+
+    @property
+    def prior_precision(self) -> float:
+        return self.structure.prior_precision
 
     # ----------------------------------------------------------------------------------- queries
     def ftz_open(self, step: int | None = None) -> np.ndarray:
-        """Boolean per region: FTZ open at a step (default: the current one)."""
+        """Boolean per region: FTZ open at a step (default: the current one); kept until another opens."""
         step = self.steps if step is None else step
-        return self.regions.ftz_step <= max(step, 1)
+        n_open = _count_by(self._open_by_step, self._ftz_order, step)
+        if self._ftz_cache[0] != n_open:
+            self._ftz_cache = (n_open, self.regions.ftz_step <= max(step, 1))
+        return self._ftz_cache[1]
 
     def coverage(self, regions: np.ndarray | None = None) -> float:
         """Share of (region, innovation) pairs adopted, over innovations born so far (optionally some regions)."""
@@ -290,28 +304,20 @@ class DiffusionModel(mesa.Model):
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
         n_born = _count_by(self._born_by_step, self._birth_order, self.steps)
-        ftz = self._ftz_rivalry(self.steps)[0]   # the open FTZs, kept until another opens
-        if self.kernel == "numba":
-            # the same sums in the same order as below (a copy of numpy's pairwise summation)
-            coverage, ftz_coverage, other_coverage, gini = kernel.compiled.snapshot(self.adopted, n_born, ftz)
-        else:
-            # only born innovations are ever adopted, so counting over all columns counts the born ones
-            counts = np.count_nonzero(self.adopted, axis=1)
-            per_region = counts / n_born if n_born else np.zeros(self.n_regions)
-            coverage = float(per_region.mean())
-            ftz_coverage = float(per_region[ftz].mean()) if ftz.any() else float("nan")
-            other_coverage = float(per_region[~ftz].mean()) if (~ftz).any() else float("nan")
-            gini = _gini(counts)
+        ftz = self.ftz_open(self.steps)
+        # only born innovations are ever adopted, so counting over all columns counts the born ones
+        counts = np.count_nonzero(self.adopted, axis=1)
+        per_region = counts / n_born if n_born else np.zeros(self.n_regions)
         return {
-            "coverage": coverage,
-            "ftz_coverage": ftz_coverage,
-            "non_ftz_coverage": other_coverage,
+            "coverage": float(per_region.mean()),
+            "ftz_coverage": float(per_region[ftz].mean()) if ftz.any() else float("nan"),
+            "non_ftz_coverage": float(per_region[~ftz].mean()) if (~ftz).any() else float("nan"),
             "innovations": n_born,
             "binding_items": int(np.count_nonzero(self.binding_step)),    # 0: not promoted
             "binding_batches": self.centre.issued["binding"],
             "best_practice_items": int(np.count_nonzero(self.best_practice_step)),
             **self.counters,
-            "gini": gini,
+            "gini": _gini(counts),
         }
 
     def attribution(self, region: int, innovation: int) -> dict[str, float] | None:
@@ -325,315 +331,123 @@ class DiffusionModel(mesa.Model):
 
     # -------------------------------------------------------------------------------------- step
     def step(self) -> None:
-        """Advance one period: pilots, batches, decisions, outcomes, information."""
+        """Advance one period: pilots, the centre, hazards and draws, outcomes, information."""
         t = self.steps
-        pilots = self._start_pilots(t)
-        self.centre.step()
-        decisions = self._decide(t)
-        self._realise(t, pilots, decisions)
-        self.blame *= self.params.failure.blame_decay
+        pilots = self._start_pilots(t)                   # origin FTZs adopt what they pilot from now
+        self.centre.step()                               # batches due this step
+        decisions = self._decide(t)                      # every undecided pair: channel hazards, one draw
+        adoptions = self._join(pilots, decisions)
+        outcome = self._realise(t, *adoptions)           # outcomes; failures corrected or abandoned; blame
+        if self.params.channels.learning.enabled and outcome.size:
+            self._spread(adoptions[0], adoptions[1], outcome)   # results reach those who see them
+        self.state.blame *= self.structure.blame_retention
         self._stats = self._snapshot()
         self.datacollector.collect(self)
         if t >= self.params.time.steps:
             self.running = False
 
     def run(self) -> DiffusionModel:
-        """Run all steps of the horizon; returns the model for chaining."""
+        """Run all steps of the horizon; returns the model for chaining.
+
+        At the end the model lets go of Mesa's per-model id counter (``Agent._ids``, which keeps every
+        model alive in Mesa 3.3: Mesa issue 3179), so a process running thousands of models stays flat."""
         while self.running and self.steps < self.params.time.steps:
             self.step()
+        self.release()
         return self
 
+    def release(self) -> None:
+        """Drop Mesa's class-level reference to this model (no agents can be added after this)."""
+        ids = getattr(mesa.Agent, "_ids", None)
+        if ids is not None:
+            ids.pop(self, None)
+
     def _born(self, t: int) -> np.ndarray:
-        """Innovations born by step t (t >= 1), kept until the next birth."""
+        """Innovations born by step t (t >= 1), kept until the next birth; ``state.position`` maps each
+        to its column among them."""
         n_born = _count_by(self._born_by_step, self._birth_order, t)
         if self._born_cache[0] != n_born:
-            self._born_cache = (n_born, np.flatnonzero(self.innovations.birth_step <= t))
+            columns = np.flatnonzero(self.innovations.birth_step <= t)
+            self.state.position[columns] = np.arange(columns.size)
+            self._born_cache = (n_born, columns)
         return self._born_cache[1]
+
+    def available_share(self, t: int) -> np.ndarray:
+        """Per innovation: the share of step t after its birth (1 once born in an earlier step, 0 before)."""
+        end = self.timeline.start_years(t) + self.dt
+        return np.clip((end - self.innovations.birth_years) / self.dt, 0.0, 1.0)
 
     def _start_pilots(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         born = self._pilots_by_step.get(t)
         if born is None:
-            return self._no_pilots
+            return _NONE, _NONE
         regions = self.innovations.origin[born]
         self.adopted[regions, born] = True
         self.adoption_step[regions, born] = t
-        return regions, born
+        return regions.astype(np.int64), born.astype(np.int64)
 
     def _decide(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All regions' adoption decisions this step, vectorised over regions x available innovations."""
-        p = self.params
-        ch = p.channels
+        """All regions' adoption decisions this step: each channel fills its hazard for the undecided pairs."""
         columns = self._born(t)
-        if columns.size and self.kernel == "numba":
-            return self._decide_compiled(t, columns)
-        empty = (np.zeros(0, int), np.zeros(0, int), np.zeros((0, N_CHANNELS)))
         if columns.size == 0:
-            return empty
-        adopted = self.adopted[:, columns]
-        hazards: list[np.ndarray | None] = [None] * N_CHANNELS   # None: the channel adds nothing this step
-        if ch.spontaneous.enabled or ch.learning.enabled or ch.competition.enabled:
-            deterrent = risk_deterrent(self.exposure_base, self.blame, self.innovations.risk[columns],
-                                       p.failure.blame_weight)
-            deterrent *= self.reward_gain[:, None]
-            deterrent *= ~adopted & ~self.abandoned[:, columns]   # voluntary channels skip adopted, abandoned
-        if ch.spontaneous.enabled:
-            hazards[0] = ch.spontaneous.rate * deterrent
-        if ch.learning.enabled:
-            hazards[1] = deterrent * self._learning_now(columns, adopted)
-        if ch.competition.enabled:
-            adopted_f = adopted.astype(float)
-            ftz = self.ftz_open(t) if ch.competition.include_ftz_peers else None
-            share = competition.rival_share(self.rivals, self.rival_total, adopted_f, ftz)
-            if p.coordination.rotating_lead > 0 and self.coordination_membership.shape[1]:
-                leads = competition.current_leads(self.coordination_membership, t, p.coordination.lead_term)
-                share = share + p.coordination.rotating_lead * competition.lead_pull(
-                    self.coordination_membership, leads, adopted_f)
-            hazards[2] = ch.competition.weight * deterrent * share
-        if ch.mandate.enabled:
-            hazards[3] = self._mandate_hazard(t, columns, adopted)
-        present = [h for h in hazards if h is not None]
-        total = present[0].copy() if present else np.zeros(adopted.shape)
-        for hazard in present[1:]:
-            total += hazard
-        probability = np.negative(total)
-        np.expm1(probability, out=probability)
-        np.negative(probability, out=probability)          # 1 - exp(-lambda)
-        draws = self.rng.random(total.shape)
-        rows, cols = np.nonzero((draws < probability) & ~adopted)
-        if rows.size == 0:
-            return empty
-        chosen = total[rows, cols]
-        shares = np.zeros((rows.size, N_CHANNELS))
-        for k, hazard in enumerate(hazards):
-            if hazard is not None:
-                shares[:, k] = hazard[rows, cols] / chosen
-        innovations = columns[cols]
-        self.adopted[rows, innovations] = True
-        self.adoption_step[rows, innovations] = t
-        return rows, innovations, shares
+            return _NONE, _NONE, np.zeros((0, N_CHANNELS))
+        st, s = self.state, self.structure
+        rows, cols = engine.undecided(st.adopted, columns)
+        hazards = np.zeros((N_CHANNELS, rows.size))
+        for k, channel in enumerate(engine.CHANNELS):
+            inputs = channel.inputs(self, t, columns)
+            if inputs is not None:
+                channel.fill(hazards[k], rows, cols, *inputs)
+        factor = np.empty(rows.size)
+        exposure = s.exposure_base * (1.0 + self.params.failure.blame_weight * st.blame)
+        voluntary_factor(factor, rows, cols, exposure, self.innovations.risk, s.reward_gain, st.abandoned,
+                         self.available_share(t))
+        return engine.decide(hazards, engine.VOLUNTARY, factor, rows, cols, self.key, t, self.dt, st.adopted,
+                             st.adoption_step)
 
-    def _decide_compiled(self, t: int, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``_decide`` through the numba kernel: the per-region and per-innovation factors are prepared
-        here exactly as the numpy path computes them; the kernel does the per-pair work."""
-        p = self.params
-        ch = p.channels
-        inst = self.institutions
-        width = columns.size
-        none2, none1 = self._placeholders
-        learning_now, learning_columns = none2, columns
-        adopted = None
-        if ch.learning.enabled:
-            if self.learning_term is not None:
-                learning_now = self.learning_term
-            else:
-                adopted = self.adopted[:, columns]
-                learning_now, learning_columns = self._learning_now(columns, adopted), np.arange(width)
-        denominator, ftz, use_ftz, lead, use_lead = none1, self._no_ftz, False, none2, False
-        if ch.competition.enabled:
-            denominator = self._rival_denominator
-            if ch.competition.include_ftz_peers:
-                ftz, use_ftz, denominator = self._ftz_rivalry(t)
-            if p.coordination.rotating_lead > 0 and self.coordination_membership.shape[1]:
-                adopted = self.adopted[:, columns] if adopted is None else adopted
-                leads = competition.current_leads(self.coordination_membership, t, p.coordination.lead_term)
-                lead = competition.lead_pull(self.coordination_membership, leads, adopted.astype(float))
-                use_lead = True
-        draws = self.rng.random((self.n_regions, width))
-        return kernel.compiled.decide(
-            self.adopted, self.abandoned, self.adoption_step, columns, draws, self.exposure_base, self._exposed,
-            self.blame, p.failure.blame_weight, self.reward_gain,
-            self.innovations.risk, ch.spontaneous.enabled, ch.spontaneous.rate,
-            ch.learning.enabled, learning_now, learning_columns,
-            ch.competition.enabled, ch.competition.weight, self.rivals.indptr, self.rivals.indices,
-            self.rivals.data, self._push, self._rivals_t.indptr, self._rivals_t.indices, self._rivals_t.data,
-            denominator, ftz, use_ftz, lead, use_lead, p.coordination.rotating_lead,
-            ch.mandate.enabled, self.mandate_base if ch.mandate.enabled else none2, t, self.binding_step,
-            self.best_practice_step, ch.mandate.deadline, ch.mandate.escalation, inst.assessment_weight,
-            inst.penalty, p.institutions.incentives.penalty_threshold, p.institutions.incentives.nonbinding_assessment)
-
-    def _ftz_rivalry(self, t: int) -> tuple[np.ndarray, bool, np.ndarray]:
-        """Open FTZs at a step, whether they rank against each other (two or more), and each region's
-        rival-weight denominator (as competition.rival_share computes it); kept until another FTZ opens."""
-        n_open = _count_by(self._open_by_step, self._ftz_order, t)
-        if self._ftz_cache[0] != n_open:
-            ftz = self.ftz_open(t)
-            denominator, ranked = competition.rival_denominator(self.rival_total, ftz)
-            self._ftz_cache = (n_open, (ftz, ranked, denominator))
-        return self._ftz_cache[1]
-
-    def _learning_hazard(self, columns: np.ndarray, cost: np.ndarray) -> np.ndarray:
-        spec = self.params.channels.learning
-        return learning.learning_hazard(spec.weight, spec.sensitivity, self.belief_mean[:, columns],
-                                        self.belief_precision[:, columns], self.prior_precision,
-                                        self.innovations.fit[:, columns], cost)
-
-    def _learning_now(self, columns: np.ndarray, adopted: np.ndarray) -> np.ndarray:
-        """Learning hazard (before the deterrent) of the available innovations at this step."""
-        if self.learning_term is not None:
-            return self.learning_term[:, columns]
-        mutual = self.params.coordination.mutual_recognition
-        with np.errstate(invalid="ignore", divide="ignore"):
-            partner_share = np.nan_to_num((self.cluster_partners @ adopted) / self.partner_total[:, None])
-        return self._learning_hazard(columns, self.learning_cost[:, columns] * (1.0 - mutual * partner_share))
-
-    def _beliefs_changed(self, columns: np.ndarray) -> None:
-        """Refresh the kept learning hazard of innovations whose beliefs were just updated (numpy path)."""
-        if self.learning_term is None or not columns.size:
-            return
-        self.learning_term[:, columns] = self._learning_hazard(columns, self.learning_cost[:, columns])
-
-    def _mandate_hazard(self, t: int, columns: np.ndarray, adopted: np.ndarray) -> np.ndarray | None:
-        """Mandate hazard of the available innovations; None while none of them has been promoted."""
-        ch = self.params.channels.mandate
-        incentives = self.params.institutions.incentives
-        issued = self.binding_step[columns]
-        binding = (issued > 0) & (issued <= t)
-        nonbinding = (self.best_practice_step[columns] > 0) & ~binding
-        promoted = np.flatnonzero(binding | nonbinding)
-        if promoted.size == 0:
-            return None
-        deadline = issued + ch.deadline
-        overdue = np.where(binding, np.maximum(0, t - deadline), 0)
-        due = binding & (t > deadline)
-        behind = np.zeros(self.n_regions)
-        if due.any():
-            behind = (adopted[:, due].mean(axis=1) < incentives.penalty_threshold).astype(float)
-        hazard = np.zeros(adopted.shape)   # zero where nothing is promoted
-        hazard[:, promoted] = mandate_hazard(
-            self.mandate_base[:, columns[promoted]], binding[promoted].astype(float),
-            nonbinding[promoted].astype(float), self.institutions.assessment_weight, self.institutions.penalty,
-            behind, overdue[promoted], ch.escalation, ch.deadline, incentives.nonbinding_assessment)
-        return hazard
-
-    def _realise(self, t: int, pilots: tuple[np.ndarray, np.ndarray], decisions) -> None:
-        """Outcomes of this step's adoptions, failures and corrections, then the flow of information."""
-        pilot_rows, pilot_cols = pilots
-        if pilot_rows.size:
-            rows = np.concatenate([pilot_rows, decisions[0]]).astype(np.int64)
-            cols = np.concatenate([pilot_cols, decisions[1]]).astype(np.int64)
-            shares = np.zeros((rows.size, N_CHANNELS))   # a pilot owes nothing to any channel
-            shares[pilot_rows.size:] = decisions[2]
-        else:
-            rows, cols, shares = np.asarray(decisions[0], np.int64), np.asarray(decisions[1], np.int64), decisions[2]
-        if rows.size == 0:
-            return
-        pilot = np.zeros(rows.size, dtype=bool)
+    @staticmethod
+    def _join(pilots, decisions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """This step's pilots and adoptions as one list: rows, innovations, channel shares, pilot flags."""
+        (pilot_rows, pilot_cols), (rows, cols, shares) = pilots, decisions
+        if not pilot_rows.size:
+            return rows, cols, shares, np.zeros(rows.size, bool)
+        pilot = np.zeros(pilot_rows.size + rows.size, bool)
         pilot[:pilot_rows.size] = True
-        if self.kernel == "numba":
-            self._realise_compiled(t, rows, cols, shares, pilot)
-            return
-        inn = self.innovations
-        quality = implementation_quality(self.quality, self.commerce_system,
-                                         self.params.institutions.commerce_domain_bonus, rows,
-                                         self.complexity_drag[cols], self.commerce_domain[cols])
-        result = realise_outcomes(self.rng, self.params.failure, inn.benefit[cols] * inn.fit[rows, cols] * quality,
-                                  inn.risk[cols], self.correction[rows])
-        abandoned = result.failed & ~result.corrected
-        if result.failed.any():
-            self.adopted[rows[abandoned], cols[abandoned]] = False
-            self.abandoned[rows[abandoned], cols[abandoned]] = True
-            np.add.at(self.blame, rows[result.failed], 1.0 - self.institutions.fault_tolerance[rows[result.failed]])
-        mandated = (self.binding_step[cols] > 0) & (self.binding_step[cols] <= t)
-        self._record(t, rows, cols, shares, pilot, mandated, result.outcome, result.failed, result.corrected,
-                     abandoned)
-        self._spread_information(rows, cols, result.outcome)
+        return (np.concatenate([pilot_rows, rows]), np.concatenate([pilot_cols, cols]),
+                np.concatenate([np.zeros((pilot_rows.size, N_CHANNELS)), shares]), pilot)
+
+    def _realise(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, pilot: np.ndarray) -> np.ndarray:
+        """Outcomes of this step's adoptions, failures and corrections; returns the outcomes."""
+        if rows.size == 0:
+            return np.zeros(0)
+        inn, s, st, p = self.innovations, self.structure, self.state, self.params
+        end_years = self.timeline.start_years(t) + self.dt
+        outcome, failed, corrected, abandoned, mandated = failure.realise(
+            rows, cols, self.key, t, inn.benefit, inn.fit, inn.risk, s.quality, s.commerce_system,
+            p.institutions.commerce_domain_bonus, self.complexity_drag, self.commerce_domain, s.correction,
+            p.failure.enabled, p.failure.threshold, s.institutions.fault_tolerance, st.binding_years, end_years,
+            s.reports_all, inn.origin, st.adopted, st.abandoned, st.blame, st.centre_sum, st.centre_count)
+        self._record(t, rows, cols, shares, pilot, mandated, outcome, failed, corrected, abandoned)
+        return outcome
+
+    def _spread(self, rows: np.ndarray, cols: np.ndarray, outcome: np.ndarray) -> None:
+        v = self.structure.visibility
+        learning.spread(rows, cols, outcome, v.indptr, v.indices, v.data, self.structure.broadcast,
+                        self.state.belief_mean, self.state.belief_precision, self.signal_precision)
 
     def _record(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, pilot: np.ndarray,
                 mandated: np.ndarray, outcome: np.ndarray, failed: np.ndarray, corrected: np.ndarray,
                 abandoned: np.ndarray) -> None:
         """Count this step's adoptions, failures, corrections and abandonments, and log them as events."""
-        self.counters["adoptions"] += int(rows.size)
-        self.counters["failures"] += int(np.count_nonzero(failed))
-        self.counters["corrections"] += int(np.count_nonzero(corrected))
-        self.counters["abandonments"] += int(np.count_nonzero(abandoned))
+        counters = self.state.counters
+        counters["adoptions"] += int(rows.size)
+        counters["failures"] += int(np.count_nonzero(failed))
+        counters["corrections"] += int(np.count_nonzero(corrected))
+        counters["abandonments"] += int(np.count_nonzero(abandoned))
         self._events.append({
             "step": np.full(rows.size, t, dtype=np.int32), "region": rows, "innovation": cols, "shares": shares,
             "pilot": pilot, "mandated": mandated, "outcome": outcome, "failed": failed,
             "corrected": corrected, "abandoned": abandoned})
-
-    def _realise_compiled(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray,
-                          pilot: np.ndarray) -> None:
-        """``_realise`` through the numba kernel: the same two draws from the run's generator, first."""
-        inn = self.innovations
-        failure = self.params.failure
-        normal = self.rng.standard_normal(rows.size)    # as failure.realise_outcomes draws them
-        uniform = self.rng.random(rows.size)
-        outcome, failed, corrected, abandoned, mandated = kernel.compiled.realise(
-            rows, cols, normal, uniform, t, inn.benefit, inn.fit, inn.risk, self.quality, self.commerce_system,
-            self.params.institutions.commerce_domain_bonus, self.complexity_drag, self.commerce_domain,
-            self.correction, failure.enabled, failure.threshold, self.institutions.fault_tolerance,
-            self.binding_step, self.reports_all, inn.origin, self.adopted, self.abandoned, self.blame,
-            self.centre_sum, self.centre_count)
-        self._record(t, rows, cols, shares, pilot, mandated, outcome, failed, corrected, abandoned)
-        self._spread_to_regions(rows, cols, outcome)
-
-    def _spread_information(self, rows: np.ndarray, cols: np.ndarray, outcome: np.ndarray) -> None:
-        """Outcomes reach other regions (learning) and the centre (feedback)."""
-        reported = self.reports_all[rows] | (self.innovations.origin[cols] == rows)
-        np.add.at(self.centre_sum, cols[reported], outcome[reported])
-        np.add.at(self.centre_count, cols[reported], 1.0)
-        self._spread_to_regions(rows, cols, outcome)
-
-    def _spread_to_regions(self, rows: np.ndarray, cols: np.ndarray, outcome: np.ndarray) -> None:
-        """Outcomes reach the regions that see them, and their beliefs (learning)."""
-        if not self.params.channels.learning.enabled:
-            return
-        if self.kernel == "numba":
-            visibility = self.visibility
-            if not self._broadcasts:   # each region takes in its signals as soon as they are gathered
-                fit, cost, sensitivity, track = self._tracking()
-                unique, *moved = kernel.compiled.spread_and_update(
-                    rows, cols, outcome, visibility.indptr, visibility.indices, visibility.data, self.belief_mean,
-                    self.belief_precision, self.signal_precision, fit, cost, sensitivity, track)
-                self._learning_moved(*moved)
-                return
-            unique, outcome_sum, outcome_count, signal_sum, signal_count = kernel.compiled.gather_signals(
-                rows, cols, outcome, self.n_regions, self.n_innovations, visibility.indptr, visibility.indices,
-                visibility.data)
-            learning.add_broadcast(signal_sum, signal_count, self.broadcast, outcome_sum, outcome_count)
-        else:
-            unique, position = _unique_inverse(cols, self.n_innovations)
-            outcome_sum = np.zeros((self.n_regions, unique.size))
-            outcome_count = np.zeros((self.n_regions, unique.size))
-            np.add.at(outcome_sum, (rows, position), outcome)
-            np.add.at(outcome_count, (rows, position), 1.0)
-            signal_sum, signal_count = learning.gather_signals(self.visibility, self.broadcast, outcome_sum,
-                                                               outcome_count)
-        self._update_beliefs(signal_sum, signal_count, unique)
-
-    def _update_beliefs(self, signal_sum: np.ndarray, signal_count: np.ndarray, columns: np.ndarray) -> None:
-        """Every region takes in the signals about the innovations ``columns`` (sum and count per region,
-        as learning.update_beliefs), and the kept learning term follows its beliefs.
-
-        The compiled path updates element by element (the same numbers) and computes the learning term
-        again only where a belief changed, with numpy's tanh in between for the same bits; the numpy
-        path computes it again for every region and the given innovations."""
-        if self.kernel != "numba":
-            learning.update_beliefs(self.belief_mean, self.belief_precision, signal_sum, signal_count,
-                                    self.signal_precision, columns)
-            self._beliefs_changed(columns)
-            return
-        fit, cost, sensitivity, track = self._tracking()
-        moved = kernel.compiled.update_beliefs(
-            self.belief_mean, self.belief_precision, np.ascontiguousarray(signal_sum),
-            np.ascontiguousarray(signal_count), self.signal_precision, columns, fit, cost, sensitivity, track)
-        self._learning_moved(*moved)
-
-    def _tracking(self) -> tuple[np.ndarray, np.ndarray, float, bool]:
-        """What the compiled belief update needs to report the pairs whose learning term must be computed
-        again: (fit, cost, sensitivity, whether to report them: only when the term is kept)."""
-        if self.learning_term is None:
-            return self._placeholders[0], self._placeholders[0], 0.0, False
-        return self.innovations.fit, self.learning_cost, self.params.channels.learning.sensitivity, True
-
-    def _learning_moved(self, rows: np.ndarray, innovations: np.ndarray, argument: np.ndarray) -> None:
-        """The kept learning term of the pairs whose belief moved, from their logistic argument: numpy's
-        tanh (its own vectorised one, which the kernels do not reproduce) between two kernels."""
-        if rows.size:
-            spec = self.params.channels.learning
-            np.tanh(argument, out=argument)
-            kernel.compiled.store_learning_term(self.learning_term, argument, rows, innovations, self.belief_precision,
-                                                spec.weight, self.prior_precision)
 
     # ----------------------------------------------------------------------------------- results
     def events(self) -> dict[str, np.ndarray]:
@@ -661,3 +475,15 @@ class DiffusionModel(mesa.Model):
             "best_practice_items": int((self.best_practice_step > 0).sum()),
             "coverage": self.coverage(), **self.counters,
         }
+
+
+_NONE = np.zeros(0, np.int64)
+
+
+def _state_view(name: str) -> property:
+    return property(lambda self: getattr(self.state, name), doc=f"``state.{name}`` (see engine.State).")
+
+
+for _name in ("adopted", "abandoned", "adoption_step", "belief_mean", "belief_precision", "blame", "centre_sum",
+              "centre_count", "binding_step", "best_practice_step", "binding_years", "best_practice_years"):
+    setattr(DiffusionModel, _name, _state_view(_name))

@@ -65,7 +65,7 @@ def build_regions(params: Parameters, timeline: Timeline, rng: np.random.Generat
     kind = params.network.kind
     if kind == "provinces":
         return _provinces_cached(params.network.sea_links, params.regions.capacity_elasticity,
-                                 timeline.start, timeline.period_months)
+                                 timeline.start, timeline.step)
     if kind == "edge_list":
         return _edge_list(params, timeline, rng)
     if kind == "prefectures":
@@ -88,11 +88,11 @@ def _symmetric(n: int, rows, cols, weights=None) -> sparse.csr_matrix:
 
 
 @lru_cache(maxsize=16)
-def _provinces_cached(sea_links: bool, elasticity: float, start, period_months: int) -> RegionSet:
+def _provinces_cached(sea_links: bool, elasticity: float, start, step: str) -> RegionSet:
     """The provincial region set is the same for every run with these settings: built once, read-only."""
     params = Parameters.model_validate({"network": {"sea_links": sea_links},
                                         "regions": {"capacity_elasticity": elasticity}})
-    regions = _provinces(params, Timeline(start, period_months, 1))
+    regions = _provinces(params, Timeline(start, step, 1))
     for array in (regions.gdp_per_capita, regions.base_capacity, regions.ftz_step, regions.x, regions.y,
                   regions.membership, regions.adjacency.data):
         array.setflags(write=False)

@@ -41,14 +41,19 @@ class Section(BaseModel):
 
 # --------------------------------------------------------------------------------------------- time
 class TimeParams(Section):
-    """Calendar: a step is one period (a quarter by default) starting at ``start``."""
+    """Calendar: a step is one period (a quarter by default) starting at ``start``; the run lasts ``years``.
+
+    Every rate is per year and every lag, term and deadline in months or years, so the step length is a
+    numerical choice: the same scenario at monthly and quarterly steps gives the same distribution of
+    results at common dates, up to the discretisation error documented in docs/model.md."""
 
     start: date = P(date(2013, 7, 1), unit="date", description="First day of the first period (step 1).",
                     why="2013Q3: the Shanghai FTZ, the first pilot, opened on 2013-09-29 (data/ftz.csv).")
-    period_months: Literal[1, 3, 6, 12] = P(3, unit="months", description="Length of one step.",
-                                             why="A quarter: the reporting cycle of replication ledgers (seed 000).")
-    steps: int = P(48, unit="steps", ge=1, le=2000, description="Number of steps to run.",
-                   why="48 quarters = 2013Q3 to 2025Q2, covering all 7 State Council batches (data/batches.csv).")
+    step: Literal["week", "month", "quarter", "half_year", "year"] = P(
+        "quarter", unit="-", description="Length of one step: week, month, quarter, half_year or year.",
+        why="A quarter: the reporting cycle of replication ledgers (seed 000); results do not depend on it.")
+    years: float = P(12.0, unit="years", gt=0, le=200, description="Length of the run (rounded to whole steps).",
+                     why="12 years = 2013Q3 to 2025Q2, covering all 7 State Council batches (data/batches.csv).")
 
     @field_validator("start")
     @classmethod
@@ -57,6 +62,24 @@ class TimeParams(Section):
             raise ValueError(f"start must be the first day of a month (got {value.isoformat()}); "
                              f"use {value.replace(day=1).isoformat()}")
         return value
+
+    @property
+    def dt(self) -> float:
+        """Years per step."""
+        from .timeline import step_years
+        return step_years(self.step)
+
+    @property
+    def steps(self) -> int:
+        """Number of steps of the run: ``years`` in whole steps (nearest), at least one."""
+        return max(1, int(round(self.years / self.dt)))
+
+    @model_validator(mode="after")
+    def _not_too_many_steps(self) -> TimeParams:
+        if self.years / self.dt > 20_000:
+            raise ValueError(f"{self.years} years of {self.step} steps is {self.years / self.dt:.0f} steps; "
+                             f"at most 20,000 are allowed: use a longer step or fewer years")
+        return self
 
 
 # ------------------------------------------------------------------------------------------ network
@@ -128,13 +151,13 @@ class PathwayEffects(Section):
     benefit_sd_factor: dict[str, float] = P(
         {"plan_pilot": 0.8, "request_authorise": 1.0, "autonomy_absorption": 1.3}, unit="factor",
         description="Multiplies the spread of true benefit on each pathway.", why="As above. Assumed.")
-    authorisation_lag: dict[str, int] = P(
-        {"plan_pilot": 0, "request_authorise": 2, "autonomy_absorption": 0}, unit="steps",
-        description="Steps between an idea and the start of its pilot.",
-        why="Request-authorise waits for the centre's approval (seed 000). Two quarters assumed.")
-    evaluation_lag: dict[str, int] = P(
-        {"plan_pilot": 1, "request_authorise": 3, "autonomy_absorption": 5}, unit="steps",
-        description="Steps of piloting before the centre can evaluate an innovation for a batch.",
+    authorisation_lag_months: dict[str, float] = P(
+        {"plan_pilot": 0, "request_authorise": 6, "autonomy_absorption": 0}, unit="months",
+        description="Months between an idea and the start of its pilot (rounded to whole steps).",
+        why="Request-authorise waits for the centre's approval (seed 000). Half a year assumed.")
+    evaluation_lag_months: dict[str, float] = P(
+        {"plan_pilot": 3, "request_authorise": 9, "autonomy_absorption": 15}, unit="months",
+        description="Months of piloting before the centre can evaluate an innovation for a batch (rounded to whole steps).",
         why="Centre-planned pilots are followed closely (the first batch, Dec 2014, came 5 quarters after Shanghai opened); absorbed ones must first prove themselves. Assumed.")
 
     @field_validator("benefit_shift")
@@ -142,7 +165,7 @@ class PathwayEffects(Section):
     def _shift_keys(cls, value: dict) -> dict:
         return _check_table(value, PATHWAYS, non_negative=False)
 
-    @field_validator("benefit_sd_factor", "authorisation_lag", "evaluation_lag")
+    @field_validator("benefit_sd_factor", "authorisation_lag_months", "evaluation_lag_months")
     @classmethod
     def _pathway_keys(cls, value: dict) -> dict:
         return _check_table(value, PATHWAYS)
@@ -162,10 +185,10 @@ class InnovationParams(Section):
                        description="Number of innovations present from step 1 (source=initial).",
                        why="Enough for stable averages in teaching runs.")
     pilot_burst: float = P(3.0, unit="factor", ge=0, le=100,
-                           description="Extra local piloting of a newly opened FTZ: rate x (1 + burst x exp(-age/burst_decay)).",
+                           description="Extra local piloting of a newly opened FTZ: rate x (1 + burst x exp(-age/burst_decay_years)).",
                            why="New FTZs produce most of their achievements in their first years (e.g. 17 of batch 4's 30 items came from the 2017 wave, data/batches.csv).")
-    burst_decay: float = P(4.0, unit="steps", gt=0, le=1000, description="Decay time of the opening burst.",
-                           why="About a year, consistent with the 2017 wave feeding the 2018 batch.")
+    burst_decay_years: float = P(1.0, unit="years", gt=0, le=100, description="Decay time of the opening burst.",
+                                 why="About a year, consistent with the 2017 wave feeding the 2018 batch.")
     non_ftz_autonomy: float = P(0.1, unit="factor", ge=0, le=10,
                                 description="Autonomous innovation rate of a non-FTZ region relative to an FTZ.",
                                 why="Provinces also innovate and replicate horizontally (about 1,400 within-province replications by 2021, data/replication_totals.csv); assumed small.")
@@ -202,16 +225,16 @@ class SpontaneousChannel(Section):
     """Adoption with no outside cause: a region's own discovery (the Bass model's innovation term p)."""
 
     enabled: bool = P(True, unit="-", description="Switch the channel on or off.", why="On: background adoption exists.")
-    rate: float = P(0.003, unit="1/step", ge=0, le=50, description="Hazard of spontaneous adoption per step.",
-                    why="Small: unprompted adoption of another FTZ's reform is rare; assumed.")
+    rate_per_year: float = P(0.012, unit="1/year", ge=0, le=200, description="Hazard of spontaneous adoption.",
+                             why="Small: unprompted adoption of another FTZ's reform is rare (about 1% a year); assumed.")
 
 
 class LearningChannel(Section):
     """Adoption because others' results show an innovation works."""
 
     enabled: bool = P(True, unit="-", description="Switch the channel on or off.", why="On: learning is one of the three channels (brief).")
-    weight: float = P(0.25, unit="1/step", ge=0, le=50, description="Largest learning hazard per step.",
-                      why="Assumed; with it voluntary diffusion of good reforms takes several years, as observed.")
+    weight_per_year: float = P(1.0, unit="1/year", ge=0, le=200, description="Largest learning hazard.",
+                               why="Assumed; with it voluntary diffusion of good reforms takes several years, as observed.")
     sensitivity: float = P(4.0, unit="1/benefit units", ge=0, le=100,
                            description="Steepness of the logistic response to expected net value.",
                            why="Assumption: a net value of 0.5 gives 88% of the maximum hazard.")
@@ -232,8 +255,8 @@ class CompetitionChannel(Section):
     """Adoption because rivals and neighbours adopted (imitation; the Bass model's q)."""
 
     enabled: bool = P(True, unit="-", description="Switch the channel on or off.", why="On: competition is one of the three channels (brief).")
-    weight: float = P(0.08, unit="1/step", ge=0, le=50,
-                      description="Hazard when every rival has adopted (scales with the share that did).",
+    weight_per_year: float = P(0.32, unit="1/year", ge=0, le=200,
+                               description="Hazard when every rival has adopted (scales with the share that did).",
                       why="Assumed; competition is weaker than mandate in China (seed 000).")
     similarity_scale: float = P(1.0, unit="log units", ge=0, le=100,
                                 description="Rivals are economically similar: tie weight exp(-|log cap_r - log cap_j| / scale); 0 = all ties equal.",
@@ -247,17 +270,18 @@ class MandateChannel(Section):
 
     enabled: bool = P(True, unit="-", description="Switch the channel (and the centre's batches) on or off.",
                       why="On: the State Council issued 7 binding batches 2014-2023 (data/batches.csv).")
-    weight: float = P(0.6, unit="1/step", ge=0, le=50,
-                      description="Hazard of complying with a binding item for a region of capacity 1 with a leading group.",
+    weight_per_year: float = P(2.4, unit="1/year", ge=0, le=200,
+                               description="Hazard of complying with a binding item for a region of capacity 1 with a leading group.",
                       why="Most mandated items are reported done within about a year; assumed.")
     schedule: Literal["historical", "periodic"] = P(
         "historical", unit="-", description="'historical': batches at the real dates and sizes, then every "
-        "interval steps; 'periodic': every interval steps from the first batch.",
+        "interval_months; 'periodic': every interval_months from first_batch.",
         why="Reproduces the 7 real batches (data/batches.csv) and best-practice lists (data/best_practices.csv).")
-    interval: int = P(4, unit="steps", ge=1, le=1000, description="Steps between batches after the historical ones (or always, if periodic).",
-                      why="Yearly, the usual rhythm of batches.")
-    first_batch_step: int = P(6, unit="step", ge=1, le=100_000, description="Step of the first batch when periodic.",
-                              why="2014Q4, the first real batch.")
+    interval_months: float = P(12, unit="months", gt=0, le=1200,
+                               description="Months between batches after the historical ones (or always, if periodic).",
+                               why="Yearly, the usual rhythm of batches.")
+    first_batch: date = P(date(2014, 10, 1), unit="date", description="Date of the first batch when periodic.",
+                          why="2014Q4, the first real batch (2014-12, data/batches.csv).")
     batch_size: int = P(24, unit="items", ge=0, le=100_000, description="Largest batch when periodic or after the historical batches.",
                         why="167 items / 7 batches = 23.9 (data/batches.csv).")
     best_practice_size: int = P(14, unit="items", ge=0, le=100_000,
@@ -265,8 +289,8 @@ class MandateChannel(Section):
                                 why="84 cases / 5 batches + 29 (data/best_practices.csv), rounded.")
     best_practices: bool = P(True, unit="-", description="Issue non-binding best-practice lists.",
                              why="MOFCOM issued 5 lists (84 cases) by 2024 (seed 000).")
-    deadline: int = P(4, unit="steps", ge=1, le=1000, description="Steps a region has to complete a binding item.",
-                      why="Batches ask for replication within the year; assumed.")
+    deadline_months: float = P(12, unit="months", gt=0, le=1200, description="Months a region has to complete a binding item.",
+                               why="Batches ask for replication within the year; assumed.")
     escalation: float = P(0.5, unit="factor per deadline", ge=0, le=100,
                           description="Extra pressure per deadline length overdue.",
                           why="Supervision intensifies for overdue items (inspections, seed 000); assumed.")
@@ -378,8 +402,8 @@ class CoordinationParams(Section):
     rotating_lead: float = P(0.0, unit="0-1", ge=0, le=1,
                              description="Pull of the cluster's current lead (rotating yearly) on members that have not adopted what it adopted.",
                              why="Off by default; seed 001 (轮值主导).")
-    lead_term: int = P(4, unit="steps", ge=1, le=1000, description="Steps each member leads before the lead rotates.",
-                       why="Yearly rotation (seed 001).")
+    lead_term_months: float = P(12, unit="months", gt=0, le=1200, description="Months each member leads before the lead rotates.",
+                                why="Yearly rotation (seed 001).")
 
 
 # ----------------------------------------------------------------------------------------- regions
@@ -429,9 +453,9 @@ class FailureParams(Section):
     threshold: float = P(0.0, unit="benefit units", ge=-10, le=10,
                          description="An adoption fails when its outcome (benefit x fit x quality + noise) is below this.",
                          why="A reform that makes things worse than before has failed.")
-    blame_decay: float = P(0.8, unit="per step", ge=0, le=1,
-                           description="Share of accumulated blame left after a step.",
-                           why="Blame fades over a couple of years; assumed.")
+    blame_half_life_months: float = P(9.3, unit="months", gt=0, le=1200,
+                                      description="Time in which accumulated blame halves (exponential decay).",
+                                      why="Blame fades over a couple of years (a fifth lost per quarter); assumed.")
     blame_weight: float = P(1.0, unit="factor", ge=0, le=100,
                             description="How much accumulated blame raises the deterrent of risk.",
                             why="Assumed.")
@@ -502,6 +526,35 @@ def _field_names(model: type[BaseModel], path: tuple) -> list[str]:
     return list(getattr(current, "model_fields", {}) or [])
 
 
+#: keys that model 0.2.0 renamed when it moved every rate to per year and every lag to months or years:
+#: old dotted path -> the sentence that replaces "unknown name"
+RENAMED = {
+    "time.period_months": "time.step (week, month, quarter, half_year or year): 1 month is 'month', 3 'quarter', "
+                          "6 'half_year', 12 'year'",
+    "time.steps": "time.years (the run's length in years), or the scenario's own steps or until",
+    "innovations.burst_decay": "innovations.burst_decay_years (years; 4 quarterly steps = 1.0)",
+    "innovations.pathways.authorisation_lag": "innovations.pathways.authorisation_lag_months (months; steps x 3 at quarterly steps)",
+    "innovations.pathways.evaluation_lag": "innovations.pathways.evaluation_lag_months (months; steps x 3 at quarterly steps)",
+    "channels.spontaneous.rate": "channels.spontaneous.rate_per_year (1/year; a per-quarter rate x 4)",
+    "channels.learning.weight": "channels.learning.weight_per_year (1/year; a per-quarter weight x 4)",
+    "channels.competition.weight": "channels.competition.weight_per_year (1/year; a per-quarter weight x 4)",
+    "channels.mandate.weight": "channels.mandate.weight_per_year (1/year; a per-quarter weight x 4)",
+    "channels.mandate.interval": "channels.mandate.interval_months (months; steps x 3 at quarterly steps)",
+    "channels.mandate.first_batch_step": "channels.mandate.first_batch (a date, e.g. 2014-10-01)",
+    "channels.mandate.deadline": "channels.mandate.deadline_months (months; steps x 3 at quarterly steps)",
+    "coordination.lead_term": "coordination.lead_term_months (months; steps x 3 at quarterly steps)",
+    "failure.blame_decay": "failure.blame_half_life_months (months in which blame halves; a share d kept per "
+                           "quarter is 3 ln 0.5 / ln d months)",
+}
+
+
+def renamed(path: str) -> str | None:
+    """The sentence for a key that model 0.2.0 renamed, or None."""
+    new = RENAMED.get(path)
+    return None if new is None else (f"{path} was replaced in model version 0.2.0 by {new}; "
+                                     f"rates are now per year and durations in months or years")
+
+
 def describe_errors(error: ValidationError, root: type[BaseModel] = None, prefix: str = "") -> list[str]:
     """Turn a pydantic error into sentences: field path, value given, what is allowed."""
     root = root or Parameters
@@ -511,6 +564,9 @@ def describe_errors(error: ValidationError, root: type[BaseModel] = None, prefix
         where = f"{prefix}{path}" if path else (prefix.rstrip(".") or "parameters")
         given = item.get("input")
         kind = item["type"]
+        if kind == "extra_forbidden" and renamed(path.removeprefix("parameters.")):
+            lines.append(f"{prefix}{renamed(path.removeprefix('parameters.'))}")
+            continue
         if kind == "extra_forbidden":
             parent = item["loc"][:-1]
             names = _field_names(root, parent)

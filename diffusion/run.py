@@ -1,8 +1,10 @@
 """Run replicates of a model and collect their tables: where the CLI and the Python API meet.
 
-Replicate k of a scenario draws from ``SeedSequence([root seed, parameter hash], spawn_key=(k,))``, so a
-replicate's numbers depend only on the resolved parameters, the root seed and k: never on how many
-workers ran the ensemble or in which order.
+Replicate k of a scenario draws every random number from streams keyed by (root seed, k) (see
+:mod:`diffusion.streams`), so its numbers depend only on the resolved parameters, the root seed and k:
+never on how many workers ran the ensemble or in which order. Replicate k of two scenarios with the
+same seed shares its draws wherever their states agree (common random numbers); ``seeding:
+independent`` adds the parameter hash to the key instead.
 """
 
 from __future__ import annotations
@@ -19,17 +21,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, kernel, tables
+from . import __version__, tables
 from .model import DiffusionModel
 from .params import Parameters
+from .provenance import environment
 from .results import atomic_folder, write_json, write_tables
 from .scenario import dump_yaml, parameter_hash
 
 
-def replicate_seed(params_hash: str, root_seed: int, index: int) -> np.random.SeedSequence:
-    """The seed sequence of replicate ``index``: keyed by the parameter hash, the root seed and the index."""
-    words = [int(params_hash[i:i + 8], 16) for i in range(0, 32, 8)]
-    return np.random.SeedSequence([int(root_seed), *words], spawn_key=(int(index),))
+SEEDINGS = ("common", "independent")
+
+
+def check_seeding(seeding: str) -> str:
+    if seeding not in SEEDINGS:
+        raise ValueError(f"seeding: unknown mode {seeding!r}; allowed: common (paired replicates across "
+                         f"scenarios) or independent (the parameter hash in every replicate's key)")
+    return seeding
 
 
 def batches_table(model: DiffusionModel) -> pd.DataFrame:
@@ -49,14 +56,15 @@ def model_tables(model: DiffusionModel) -> dict[str, pd.DataFrame]:
 
 def run_once(params: Parameters | None = None, seed: int = 0, run_id: int = 0) -> dict[str, pd.DataFrame]:
     """Run one model with a plain integer seed and return all its tidy tables."""
-    return model_tables(DiffusionModel(params, rng=seed, run_id=run_id).run())
+    return model_tables(DiffusionModel(params, seed=seed, replicate=run_id, run_id=run_id).run())
 
 
-def run_replicate(params: Parameters, params_hash: str, root_seed: int, index: int) -> tuple[dict[str, pd.DataFrame], float]:
-    """Replicate ``index`` of an ensemble (``run`` = index in every table) and its model time in seconds."""
-    generator = np.random.default_rng(replicate_seed(params_hash, root_seed, index))
+def run_replicate(params: Parameters, root_seed: int, index: int,
+                  params_hash: str | None = None) -> tuple[dict[str, pd.DataFrame], float]:
+    """Replicate ``index`` of an ensemble (``run`` = index in every table) and its model time in seconds;
+    ``params_hash`` only for independent seeding."""
     started = time.perf_counter()
-    model = DiffusionModel(params, rng=generator, run_id=index).run()
+    model = DiffusionModel(params, seed=root_seed, replicate=index, run_id=index, parameter_hash=params_hash).run()
     seconds = time.perf_counter() - started
     return model_tables(model), seconds
 
@@ -106,14 +114,14 @@ def map_jobs(function: Callable, jobs: list, workers: int = 1, progress: Callabl
 
 
 def run_ensemble(params: Parameters, replicates: int = 1, root_seed: int = 0, workers: int = 1,
-                 progress: Callable[[int], None] | None = None) -> Ensemble:
+                 progress: Callable[[int], None] | None = None, seeding: str = "common") -> Ensemble:
     """Run ``replicates`` replicates on ``workers`` processes; tables concatenated in replicate order."""
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1 (given: {replicates})")
     if workers < 1:
         raise ValueError(f"workers must be at least 1 (given: {workers})")
-    params_hash = parameter_hash(params)
-    jobs = [(params, params_hash, root_seed, k) for k in range(replicates)]
+    params_hash = parameter_hash(params) if check_seeding(seeding) == "independent" else None
+    jobs = [(params, root_seed, k, params_hash) for k in range(replicates)]
     results = map_jobs(_replicate_job, jobs, workers, progress)
     merged = {name: pd.concat([r[name] for r, _ in results], ignore_index=True) for name in results[0][0]}
     return Ensemble(merged, float(sum(seconds for _, seconds in results)))
@@ -151,7 +159,7 @@ def write_results(out: Path, name: str, resolved: dict, params: Parameters, resu
         write_json(folder / "manifest.json", {
             "name": name, "title": resolved.get("title", {}), "package": "ftz-diffusion", "version": __version__,
             "parameter_hash": parameter_hash(params), "seed": seed, "replicates": replicates, "workers": workers,
-            "kernel": kernel.choose(),   # numba or numpy: the same numbers, recorded for provenance
+            "environment": environment(),   # model and library versions, CPU features: see provenance.py
             "timings": {"wall_seconds": round(wall_seconds, 3),
                         "model_seconds": round(model_seconds, 3)},
             "command": command, "created": pd.Timestamp.now().isoformat(timespec="seconds"),

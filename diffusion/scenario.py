@@ -119,7 +119,12 @@ class Scenario(Parameters):
     extends: str | None = Field(None, description="Base scenario: a library name or a path relative to this file.")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="Root seed of the scenario's replicates.")
     replicates: int = Field(1, ge=1, le=1_000_000, description="Number of replicate runs.")
-    steps: int | None = Field(None, ge=1, le=2000, description="Shortcut for time.steps.")
+    steps: int | None = Field(None, ge=1, le=20_000, description="Shortcut: run this many steps of time.step "
+                              "(sets time.years).")
+    seeding: Literal["common", "independent"] = Field(
+        "common", description="'common': replicate k of every scenario with the same seed shares its random "
+        "numbers (paired comparisons); 'independent': the parameters are part of each replicate's key, as in "
+        "model 0.1.")
     until: str | None = Field(None, description="Run until this date or period (e.g. 2030-12 or 2030Q4).")
     sweep: SweepSpec | None = Field(None, description="Optional sweep over parameters (diffusion sweep).")
     calibrate: CalibrateSpec | None = Field(None, description="Optional: parameters to fit to observed adoptions "
@@ -153,16 +158,17 @@ class Scenario(Parameters):
 
     # ----------------------------------------------------------------------------------------
     def parameters(self) -> Parameters:
-        """The model parameters of this scenario, with steps/until applied to time.steps."""
+        """The model parameters of this scenario, with steps/until applied to time.years."""
         data = {k: v for k, v in self.model_dump(mode="json").items() if k in Parameters.model_fields}
         if self.steps is not None:
-            data["time"]["steps"] = self.steps
+            data["time"]["years"] = self.steps * self.time.dt
         elif self.until is not None:
-            timeline = Timeline(self.time.start, self.time.period_months, 1)
-            steps = timeline.step_of(parse_until(self.until))
-            if steps < 1:
+            timeline = Timeline(self.time.start, self.time.step, 1)
+            end = until_end(self.until)
+            years = timeline.years_of(end)
+            if years <= 0:
                 raise ScenarioError(f"until: {self.until!r} is before the start {self.time.start.isoformat()}")
-            data["time"]["steps"] = steps
+            data["time"]["years"] = years
         return make_parameters(data)
 
     def parameter_hash(self) -> str:
@@ -172,7 +178,7 @@ class Scenario(Parameters):
     def resolved(self) -> dict[str, Any]:
         """Metadata and every parameter, fully resolved (no extends), as plain data for YAML/JSON."""
         data = self.model_dump(mode="json", exclude={"extends", "steps", "until"})
-        data["time"]["steps"] = self.parameters().time.steps
+        data["time"]["years"] = self.parameters().time.years
         for block in ("sweep", "calibrate"):
             if data.get(block) is None:
                 data.pop(block, None)
@@ -182,6 +188,23 @@ class Scenario(Parameters):
 def parameter_hash(params: Parameters) -> str:
     text = json.dumps(params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def until_end(text: str) -> date:
+    """The first day after the period an ``until`` names ('2030Q4' -> 2031-01-01, '2030-06' -> 2030-07-01,
+    '2030' -> 2031-01-01): the run covers that period whole."""
+    text = str(text).strip()
+    first = parse_until(text)
+    if re.fullmatch(r"\d{4}(?:[-/]?Q[1-4])", text, flags=re.IGNORECASE):
+        months = 3
+        first = date(first.year, first.month - 2, 1)
+    elif re.fullmatch(r"\d{4}", text):
+        months = 12
+        first = date(first.year, 1, 1)
+    else:
+        months = 1
+    year, month = divmod(first.month - 1 + months, 12)
+    return date(first.year + year, month + 1, 1)
 
 
 def parse_until(text: str) -> date:
@@ -433,7 +456,7 @@ def check_names_against_network(params: Parameters) -> None:
         return
     from .model import DiffusionModel
 
-    DiffusionModel(params.model_copy(update={"time": params.time.model_copy(update={"steps": 1})}), rng=0)
+    DiffusionModel(params.model_copy(update={"time": params.time.model_copy(update={"years": params.time.dt})}), seed=0)
 
 
 def scenario_json_schema() -> dict:

@@ -211,7 +211,7 @@ def metrics_row(model: DiffusionModel) -> dict[str, Any]:
     adopted = np.count_nonzero(model.adopted[:, born], axis=1)
     coverage = adopted / born.sum() if born.any() else np.zeros(model.n_regions)
     ftz = model.regions.ftz_step != NEVER
-    horizon = 60 // model.params.time.period_months
+    horizon = model.timeline.steps_in(60)   # five years
     old = inn.birth_step[born] <= model.steps - horizon
     any_born = bool(born.any())
     row = {
@@ -224,8 +224,8 @@ def metrics_row(model: DiffusionModel) -> dict[str, Any]:
         "share_national": float(national[born].mean()) if any_born else np.nan,
         "share_reaching_50": float((~np.isnan(times["time_to_50"])).mean()) if any_born else np.nan,
         "share_reaching_90": float((~np.isnan(times["time_to_90"])).mean()) if any_born else np.nan,
-        "median_time_to_50": _median(times["time_to_50"]),
-        "median_time_to_90": _median(times["time_to_90"]),
+        "median_time_to_50": _median(times["time_to_50"]) * model.dt,   # years, whatever the step
+        "median_time_to_90": _median(times["time_to_90"]) * model.dt,
         "share_90_within_5_years": float((times["time_to_90"][old] <= horizon).mean()) if old.any() else np.nan,
         "adoptions": summary["adoptions"], "failures": summary["failures"],
         "corrections": summary["corrections"], "abandonments": summary["abandonments"],

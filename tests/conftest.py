@@ -16,7 +16,7 @@ def deep_update(base: dict, changes: dict) -> dict:
 
 
 def run_model(changes: dict | None = None, seed: int = 0) -> DiffusionModel:
-    return DiffusionModel(make_parameters(changes or {}), rng=seed).run()
+    return DiffusionModel(make_parameters(changes or {}), seed=seed).run()
 
 
 def replicate(changes: dict, seeds, measure) -> np.ndarray:

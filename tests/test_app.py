@@ -31,7 +31,7 @@ def test_controls_reach_the_model_parameters():
     inst = model.params.institutions
     assert (inst.leadership, inst.fault_tolerance, inst.feedback) == ("reform_office", 0.9, "two_way")
     assert model.params.network.kind == "small_world"
-    assert model.params.channels.mandate.weight == 1.2 and inst.incentives.reward == 0.5
+    assert model.params.channels.mandate.weight_per_year == 1.2 and inst.incentives.reward == 0.5
 
 
 def test_every_select_label_maps_back_to_a_parameter_value():

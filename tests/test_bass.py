@@ -32,7 +32,7 @@ def test_mean_adoption_follows_bass_closed_form():
         "regions": {"risk_aversion": 0.0},
         "failure": {"enabled": False},
     })
-    curves = np.array([DiffusionModel(params, rng=seed).run().datacollector.get_model_vars_dataframe()["coverage"]
+    curves = np.array([DiffusionModel(params, seed=seed).run().datacollector.get_model_vars_dataframe()["coverage"]
                        for seed in range(REPLICATES)])
     mean = curves.mean(axis=0)
     expected = bass_closed_form(np.arange(1, STEPS + 1))

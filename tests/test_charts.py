@@ -21,7 +21,7 @@ from diffusion.run import run_ensemble, summarise_metrics
 
 @pytest.fixture(scope="module")
 def tables():
-    return run_ensemble(make_parameters({"time": {"steps": 24}}), replicates=2, root_seed=0).tables
+    return run_ensemble(make_parameters({"time": {"years": 6}}), replicates=2, root_seed=0).tables
 
 
 def rendered(fig) -> np.ndarray:
@@ -122,7 +122,7 @@ def test_report_refuses_a_folder_that_is_not_a_results_folder(tmp_path):
 
 
 def test_heatmap_of_a_run_without_spread_says_so_instead_of_an_empty_image():
-    params = make_parameters({"time": {"steps": 3}, "channels": {
+    params = make_parameters({"time": {"years": 0.75}, "channels": {
         name: {"enabled": False} for name in ("spontaneous", "learning", "competition", "mandate")}})
     quiet = run_ensemble(params, replicates=1, root_seed=0).tables
     with warnings.catch_warnings():

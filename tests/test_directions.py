@@ -69,11 +69,14 @@ COMPETITION_ONLY = {"channels": {"spontaneous": {"enabled": False}, "learning": 
 
 
 def test_learning_only_spreads_good_innovations_more_than_bad():
-    for seed in SEEDS:
-        benefit, counts = adoptions_per_innovation(run_model(LEARNING_ONLY, seed))
-        assert spearmanr(benefit, counts).statistic > 0.08
-        good, bad = counts[benefit >= np.quantile(benefit, 2 / 3)], counts[benefit <= np.quantile(benefit, 1 / 3)]
-        assert good.mean() > 1.2 * bad.mean()
+    pairs = [adoptions_per_innovation(run_model(LEARNING_ONLY, seed)) for seed in SEEDS]
+    for benefit, counts in pairs:   # in every run, and clearly so over all of them
+        assert spearmanr(benefit, counts).statistic > 0
+    benefit = np.concatenate([b for b, _ in pairs])
+    counts = np.concatenate([c for _, c in pairs])
+    assert spearmanr(benefit, counts).statistic > 0.1
+    good, bad = counts[benefit >= np.quantile(benefit, 2 / 3)], counts[benefit <= np.quantile(benefit, 1 / 3)]
+    assert good.mean() > 1.2 * bad.mean()
 
 
 def test_competition_only_spread_does_not_depend_on_benefit():

@@ -74,7 +74,7 @@ def test_same_tables_on_one_worker_two_workers_and_dask(tmp_path):
 
 
 def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
-    scenario = write_grid(tmp_path, steps=24, extra="channels.learning.weight: [0.1, 0.2, 0.3, 0.4]")
+    scenario = write_grid(tmp_path, steps=24, extra="channels.learning.weight_per_year: [0.1, 0.2, 0.3, 0.4]")
     total = 3 * 3 * 4 * 2
     sweep(scenario, "--out", tmp_path / "whole")
     folder = tmp_path / "killed"
@@ -138,14 +138,14 @@ sweep:
   method: sobol
   samples: 32
   parameters:
-    channels.mandate.weight: {min: 0.05, max: 1.0}
+    channels.mandate.weight_per_year: {min: 0.05, max: 1.0}
     network.rewiring: {min: 0.0, max: 1.0}      # ignored by the provincial network: no effect
 """)
     result = CliRunner().invoke(main, ["sensitivity", str(scenario), "--method", "sobol", "--outcome", "coverage",
                                        "--out", str(tmp_path / "out"), "--workers", "2"])
     assert result.exit_code == 0, result.output
     indices = pd.read_parquet(tmp_path / "out" / "tables" / "sensitivity.parquet").set_index("factor")
-    assert indices.loc["channels.mandate.weight", "ST"] > 0.5
+    assert indices.loc["channels.mandate.weight_per_year", "ST"] > 0.5
     assert abs(indices.loc["network.rewiring", "ST"]) < 0.05
     assert (tmp_path / "out" / "figures" / "sensitivity.png").exists()
 

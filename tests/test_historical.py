@@ -7,6 +7,8 @@ items are promoted only if the centre judges them good enough, so the count is a
 
 import numpy as np
 
+from diffusion import china
+
 from conftest import run_model
 from diffusion import tables
 
@@ -22,7 +24,11 @@ def test_default_pilots_about_349_innovations_in_real_category_proportions(basel
     inn = tables.innovations(baseline_model)
     assert 300 <= len(inn) <= 400
     shares = inn["category"].value_counts(normalize=True)
-    assert shares.index[0] == "investment" and shares["regional coordination"] < 0.05
+    weights = china.category_weights()
+    total = sum(weights.values())
+    for category, weight in weights.items():   # each category's share within 4 binomial standard errors
+        expected = weight / total
+        assert abs(shares.get(category, 0.0) - expected) <= 4 * np.sqrt(expected * (1 - expected) / len(inn)), category
 
 
 def test_pilots_start_only_in_open_ftzs_except_autonomous_ones(baseline_model):

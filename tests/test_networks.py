@@ -7,7 +7,7 @@ from diffusion import DiffusionModel, make_parameters
 
 
 def test_default_network_is_31_provinces_with_69_ties_all_connected():
-    model = DiffusionModel(rng=0)
+    model = DiffusionModel(seed=0)
     graph = model.regions.graph()
     assert graph.number_of_nodes() == 31 and graph.number_of_edges() == 69
     import networkx as nx
@@ -17,13 +17,13 @@ def test_default_network_is_31_provinces_with_69_ties_all_connected():
 
 
 def test_without_the_sea_link_hainan_is_isolated():
-    model = DiffusionModel({"network": {"sea_links": False}}, rng=0)
+    model = DiffusionModel({"network": {"sea_links": False}}, seed=0)
     assert model.regions.graph().degree("Hainan") == 0
 
 
 @pytest.mark.parametrize("kind", ["small_world", "scale_free", "random", "complete"])
 def test_synthetic_networks_run(kind):
-    model = DiffusionModel({"network": {"kind": kind, "n_regions": 60}, "time": {"steps": 12}}, rng=1).run()
+    model = DiffusionModel({"network": {"kind": kind, "n_regions": 60}, "time": {"years": 3}}, seed=1).run()
     assert model.n_regions == 60 and model.steps == 12
     assert model.regions.adjacency.nnz > 0 and (model.regions.adjacency != model.regions.adjacency.T).nnz == 0
 
@@ -31,7 +31,7 @@ def test_synthetic_networks_run(kind):
 def test_edge_list_from_csv(tmp_path):
     edges = tmp_path / "edges.csv"
     edges.write_text("source,target,weight\nA,B,1\nB,C,2\nC,A,1\nC,D,0.5\n")
-    model = DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(edges)}, "time": {"steps": 8}}, rng=0).run()
+    model = DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(edges)}, "time": {"years": 2}}, seed=0).run()
     assert model.regions.names == ["A", "B", "C", "D"]
     assert model.regions.adjacency[2, 1] == 2.0
 
@@ -39,7 +39,7 @@ def test_edge_list_from_csv(tmp_path):
 def test_edge_list_of_real_provinces_keeps_their_data(tmp_path):
     edges = tmp_path / "edges.csv"
     edges.write_text("source,target\nShanghai,Jiangsu\nJiangsu,Zhejiang\nZhejiang,Anhui\n")
-    model = DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(edges)}}, rng=0)
+    model = DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(edges)}}, seed=0)
     assert np.isfinite(model.regions.gdp_per_capita).all()
     assert model.regions.ftz_step[model.regions.index("Shanghai")] == 1
 
@@ -57,12 +57,12 @@ def test_bad_edge_lists_get_a_sentence(tmp_path, content, message):
     if content is not None:
         path.write_text(content)
     with pytest.raises(ValueError, match=message.replace("(", "\\(").replace(")", "\\)")):
-        DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(path)}}, rng=0)
+        DiffusionModel({"network": {"kind": "edge_list", "edge_list": str(path)}}, seed=0)
 
 
 def test_region_overrides_apply_to_one_region():
     model = DiffusionModel(make_parameters({"regions": {"overrides": {"Henan": {"leadership": "reform_office",
-                                                                                "fault_tolerance": 0.9}}}}), rng=0)
+                                                                                "fault_tolerance": 0.9}}}}), seed=0)
     henan = next(a for a in model.region_agents if a.name == "Henan")
     hubei = next(a for a in model.region_agents if a.name == "Hubei")
     assert henan.leadership == "reform_office" and henan.fault_tolerance == 0.9
@@ -72,7 +72,7 @@ def test_region_overrides_apply_to_one_region():
 def test_prefecture_hierarchy_nests_about_300_cities_in_the_real_provinces():
     import networkx as nx
 
-    model = DiffusionModel({"network": {"kind": "prefectures"}}, rng=0)
+    model = DiffusionModel({"network": {"kind": "prefectures"}}, seed=0)
     regions = model.regions
     assert regions.n == 300
     assert nx.is_connected(regions.graph())
@@ -80,7 +80,7 @@ def test_prefecture_hierarchy_nests_about_300_cities_in_the_real_provinces():
         assert municipality in regions.names
     assert "Guangzhou" in regions.names and "Shijiazhuang" in regions.names  # capitals keep real names
     # the 22 FTZs open in capitals at the real dates; clusters are inherited from the province
-    provincial = DiffusionModel(rng=0).regions
+    provincial = DiffusionModel(seed=0).regions
     assert sorted(regions.ftz_step[regions.ftz_step < 10**6]) == sorted(provincial.ftz_step[provincial.ftz_step < 10**6])
     assert regions.cluster_names == provincial.cluster_names
     assert regions.membership.sum(axis=0).min() > provincial.membership.sum(axis=0).min()
@@ -91,8 +91,8 @@ def test_prefecture_hierarchy_nests_about_300_cities_in_the_real_provinces():
 
 
 def test_prefecture_count_is_a_parameter_and_runs_are_reproducible():
-    a = DiffusionModel({"network": {"kind": "prefectures", "cities": 120}}, rng=4)
-    b = DiffusionModel({"network": {"kind": "prefectures", "cities": 120}}, rng=4)
+    a = DiffusionModel({"network": {"kind": "prefectures", "cities": 120}}, seed=4)
+    b = DiffusionModel({"network": {"kind": "prefectures", "cities": 120}}, seed=4)
     assert a.n_regions == 120 and a.regions.names == b.regions.names
     assert np.array_equal(a.regions.x, b.regions.x)
     a.run()

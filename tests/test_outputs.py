@@ -65,7 +65,7 @@ def test_what_a_sweep_keeps_of_a_run_is_the_run_s_own_tables(baseline_model):
 def test_a_model_stepped_past_its_horizon_keeps_a_consistent_series():
     from diffusion import DiffusionModel, make_parameters
 
-    model = DiffusionModel(make_parameters({"time": {"steps": 6}}), rng=2)
+    model = DiffusionModel(make_parameters({"time": {"years": 1.5}}), seed=2)
     for _ in range(9):
         model.step()
     series = tables.series(model)

@@ -25,8 +25,12 @@ def test_defaults_are_valid_and_documented():
     ({"institutions": {"fault_tolerence": 0.5}}, "institutions.fault_tolerence: unknown name (did you mean 'fault_tolerance'?)"),
     ({"institutions": {"fault_tolerance": 1.5}}, "institutions.fault_tolerance: Input should be less than or equal to 1 (given: 1.5)"),
     ({"institutions": {"leadership": "leading_grup"}}, "did you mean 'leading_group'?"),
-    ({"channels": {"mandate": {"weight": "fast"}}}, "channels.mandate.weight"),
-    ({"time": {"steps": 0}}, "time.steps: Input should be greater than or equal to 1 (given: 0)"),
+    ({"channels": {"mandate": {"weight": "fast"}}}, "channels.mandate.weight_per_year"),
+    ({"time": {"years": 0}}, "time.years: Input should be greater than 0 (given: 0)"),
+    ({"channels": {"learning": {"weight": 0.25}}}, "channels.learning.weight was replaced in model version 0.2.0 by "
+                                                  "channels.learning.weight_per_year (1/year"),
+    ({"time": {"period_months": 1}}, "time.period_months was replaced in model version 0.2.0 by time.step"),
+    ({"failure": {"blame_decay": 0.8}}, "failure.blame_half_life_months (months"),
     ({"network": {"kind": "edge_list"}}, "needs network.edge_list"),
     ({"innovations": {"risk_min": 0.9, "risk_max": 0.2}}, "risk_min (0.9) must not exceed"),
     ({"institutions": {"authority": {"leading_group": 1.0}}}, "missing key(s) reform_office"),
@@ -39,17 +43,17 @@ def test_schema_errors_name_field_value_and_what_is_allowed(data, expected):
 
 def test_model_rejects_unknown_region_override_with_suggestion():
     with pytest.raises(ValueError, match="unknown region 'Shangai' \\(did you mean 'Shanghai'\\?\\)"):
-        DiffusionModel({"regions": {"overrides": {"Shangai": {"leadership": "none"}}}}, rng=0)
+        DiffusionModel({"regions": {"overrides": {"Shangai": {"leadership": "none"}}}}, seed=0)
 
 
 def test_model_rejects_unknown_cluster():
     with pytest.raises(ValueError, match="unknown cluster 'Yangtze Delta'"):
-        DiffusionModel({"coordination": {"clusters": ["Yangtze Delta"]}}, rng=0)
+        DiffusionModel({"coordination": {"clusters": ["Yangtze Delta"]}}, seed=0)
 
 
 def test_model_rejects_bad_seed_and_bad_params():
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
-        DiffusionModel(rng=-1)
+        DiffusionModel(seed=-1)
     with pytest.raises(ValueError, match="params must be a Parameters object"):
         DiffusionModel(params=[1, 2])
 

@@ -42,11 +42,11 @@ def test_a_run_does_not_depend_on_the_runs_before_it_in_the_process():
                 {"coordination": {"clusters": delta}},
                 {"coordination": {"clusters": delta, "shared_data": 0.7}},
                 {"coordination": {"clusters": delta, "mutual_recognition": 0.4}},
-                {"network": {"kind": "small_world", "n_regions": 40}, "time": {"steps": 12}},
-                {"network": {"kind": "small_world", "n_regions": 40, "mean_degree": 6}, "time": {"steps": 12}},
+                {"network": {"kind": "small_world", "n_regions": 40}, "time": {"years": 3}},
+                {"network": {"kind": "small_world", "n_regions": 40, "mean_degree": 6}, "time": {"years": 3}},
                 {"network": {"kind": "small_world", "n_regions": 40}, "regions": {"capacity_sd": 0.9},
-                 "time": {"steps": 12}},
-                {"time": {"steps": 20, "period_months": 6}}]
+                 "time": {"years": 3}},
+                {"time": {"years": 10, "step": "half_year"}}]
     fresh = []
     for setting in settings:
         model._COUPLINGS.clear()

@@ -29,8 +29,8 @@ def test_every_library_file_validates_describes_itself_and_runs(path):
     scenario = load_scenario(path)
     for text in (scenario.title, scenario.description, scenario.question):
         assert text.en and text.zh, f"{path.name}: title, description and question need English and Chinese"
-    params = scenario.parameters().model_copy(update={"time": scenario.time.model_copy(update={"steps": 6})})
-    model = DiffusionModel(params, rng=0).run()
+    params = scenario.parameters().model_copy(update={"time": scenario.time.model_copy(update={"years": 6 * scenario.time.dt})})
+    model = DiffusionModel(params, seed=0).run()
     assert model.steps == 6
 
 
@@ -118,16 +118,16 @@ def test_the_memory_guard_covers_what_a_run_uses():
     from diffusion.scenario import estimate_memory
 
     settings = {"network": {"kind": "small_world", "n_regions": 2000, "mean_degree": 6},
-                "innovations": {"source": "initial", "n_initial": 300}, "time": {"steps": 24}}
+                "innovations": {"source": "initial", "n_initial": 300}, "time": {"years": 6}}
     code = f"""
 from pathlib import Path
 from diffusion import DiffusionModel, make_parameters
 def peak():
     line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:"))
     return int(line.split()[1]) * 1024
-DiffusionModel(make_parameters({{"time": {{"steps": 2}}}}), rng=0, kernel="numpy").run()
+DiffusionModel(make_parameters({{"time": {{"years": 0.5}}}}), seed=0).run()
 before = peak()
-DiffusionModel(make_parameters({json.dumps(settings)}), rng=0, kernel="numpy").run()
+DiffusionModel(make_parameters({json.dumps(settings)}), seed=0).run()
 print(peak() - before)
 """
     used = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)

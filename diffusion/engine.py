@@ -1,0 +1,154 @@
+"""The engine: what a run is made of (Structure, State) and the one compiled adoption step.
+
+- :class:`Structure`: everything fixed over a run (calendar, regions and their institutions, who sees
+  and watches whom, the batch schedule, per-region factors). Coupling matrices are shared by every run
+  on the same network and settings.
+- :class:`State`: the arrays a step changes (who adopted what and when, beliefs, blame, what the centre
+  knows and has promoted).
+- :data:`CHANNELS`: the channel modules, in the order of the attribution columns. A channel is a module
+  with ``NAME``, ``LABEL``, ``VOLUNTARY``, ``inputs(model, t, columns)`` (numpy: what its hazard needs this
+  step, or None) and a compiled ``fill(out, rows, cols, *inputs)`` that writes its hazard (1/year) for
+  each undecided pair. Adding a channel means adding a module here; no other channel changes.
+- :func:`undecided` lists the pairs to decide; :func:`decide` turns the channels' hazards into
+  adoptions: lambda = sum_k lambda_k (voluntary ones times the institutional factor), probability
+  1 - exp(-lambda dt) against the pair's keyed uniform, and each channel's share lambda_k / lambda.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+from scipy import sparse
+
+from . import competition, learning, mandate, spontaneous, streams
+from .institutions import RegionInstitutions
+from .mandate import BatchSchedule
+from .network import RegionSet
+from .timeline import Timeline
+
+CHANNELS = (spontaneous, learning, competition, mandate)
+CHANNEL_NAMES = tuple(channel.NAME for channel in CHANNELS)
+VOLUNTARY = np.array([channel.VOLUNTARY for channel in CHANNELS])
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What stays fixed over a run: built once, read by every step, never written."""
+
+    timeline: Timeline
+    regions: RegionSet
+    institutions: RegionInstitutions
+    schedule: BatchSchedule
+    membership: np.ndarray            # regions x chosen clusters (coordination)
+    partners: sparse.csr_matrix       # cluster partners (shared data, mutual recognition)
+    partner_total: np.ndarray
+    visibility: sparse.csr_matrix     # V: who sees whose results (self, neighbours, partners x shared data)
+    rivals: sparse.csr_matrix         # W: who watches whom (competition)
+    rival_total: np.ndarray
+    mutual_recognition: float
+    prior_mean: float
+    prior_precision: float
+    exposure_base: np.ndarray         # a_r (1 - FT_r)
+    reward_gain: np.ndarray           # 1 + reward_r
+    quality: np.ndarray               # q_r
+    commerce_system: np.ndarray
+    drive: np.ndarray                 # authority x cap^theta
+    assessment: np.ndarray
+    penalty: np.ndarray
+    correction: np.ndarray            # c_r
+    broadcast: np.ndarray             # b_r (two-way feedback)
+    reports_all: np.ndarray           # feedback is not 'none'
+    blame_retention: float            # share of blame left after a step
+
+
+@dataclass
+class State:
+    """The arrays a step changes. Pairs are (region, innovation)."""
+
+    adopted: np.ndarray
+    abandoned: np.ndarray
+    adoption_step: np.ndarray         # step of the last adoption (0: never)
+    belief_mean: np.ndarray
+    belief_precision: np.ndarray
+    blame: np.ndarray
+    centre_sum: np.ndarray            # outcomes reported to the centre, per innovation
+    centre_count: np.ndarray
+    binding_step: np.ndarray          # step of the binding batch that promoted it (0: never)
+    best_practice_step: np.ndarray
+    binding_years: np.ndarray         # when, in years since the start (inf: never)
+    best_practice_years: np.ndarray
+    position: np.ndarray              # innovation -> its column among the step's available ones
+    counters: dict = field(default_factory=lambda: {"adoptions": 0, "failures": 0, "corrections": 0,
+                                                    "abandonments": 0})
+
+    @classmethod
+    def initial(cls, regions: int, innovations: int, prior_mean: float, prior_precision: float) -> State:
+        shape = (regions, innovations)
+        return cls(adopted=np.zeros(shape, bool), abandoned=np.zeros(shape, bool),
+                   adoption_step=np.zeros(shape, np.int32), belief_mean=np.full(shape, prior_mean),
+                   belief_precision=np.full(shape, prior_precision), blame=np.zeros(regions),
+                   centre_sum=np.zeros(innovations), centre_count=np.zeros(innovations),
+                   binding_step=np.zeros(innovations, np.int64), best_practice_step=np.zeros(innovations, np.int64),
+                   binding_years=np.full(innovations, np.inf), best_practice_years=np.full(innovations, np.inf),
+                   position=np.zeros(innovations, np.int64))
+
+
+@numba.njit(cache=True)
+def undecided(adopted, columns):
+    """The pairs (region, innovation) of the available innovations ``columns`` not adopted, row by row."""
+    regions = adopted.shape[0]
+    count = 0
+    for r in range(regions):
+        for c in range(columns.size):
+            if not adopted[r, columns[c]]:
+                count += 1
+    rows = np.empty(count, np.int64)
+    cols = np.empty(count, np.int64)
+    k = 0
+    for r in range(regions):
+        for c in range(columns.size):
+            i = columns[c]
+            if not adopted[r, i]:
+                rows[k] = r
+                cols[k] = i
+                k += 1
+    return rows, cols
+
+
+@numba.njit(cache=True)
+def decide(hazards, voluntary, factor, rows, cols, key, t, dt, adopted, adoption_step):
+    """Adoptions this step: (rows, innovations, channel shares), marked in ``adopted`` and ``adoption_step``.
+
+    ``hazards`` is channels x pairs (1/year); voluntary channels are multiplied by ``factor`` in place.
+    Pair k adopts when its keyed uniform is below 1 - exp(-lambda dt)."""
+    channels, n = hazards.shape
+    chosen = np.empty(n, np.int64)
+    found = 0
+    for k in range(n):
+        total = 0.0
+        for h in range(channels):
+            if voluntary[h]:
+                hazards[h, k] *= factor[k]
+            total += hazards[h, k]
+        if total <= 0.0:
+            continue
+        if streams.uniform(key, streams.ADOPT, rows[k], cols[k], t) < -np.expm1(-total * dt):
+            chosen[found] = k
+            found += 1
+    out_rows = np.empty(found, np.int64)
+    out_cols = np.empty(found, np.int64)
+    shares = np.empty((found, channels))
+    for m in range(found):
+        k = chosen[m]
+        out_rows[m] = rows[k]
+        out_cols[m] = cols[k]
+        total = 0.0
+        for h in range(channels):
+            total += hazards[h, k]
+        for h in range(channels):
+            shares[m, h] = hazards[h, k] / total
+        adopted[rows[k], cols[k]] = True
+        adoption_step[rows[k], cols[k]] = t
+    return out_rows, out_cols, shares
