@@ -121,9 +121,10 @@ class CentralGovernment(mesa.Agent):
             return
         estimate = self.estimate()
         coverage = m.adopted.mean(axis=0)
-        ready = (m.innovations.evaluation_step <= t) & (coverage < m.params.output.national_share)
+        not_national = coverage < m.params.output.national_share
         threshold = m.params.channels.mandate.threshold
         for batch in due:
+            ready = not_national & (m.innovations.evaluation_years <= batch.years)   # piloted long enough by then
             if batch.kind == "binding":
                 chosen = select_items(estimate, ready & (m.binding_step == 0), threshold, batch.size)
                 m.binding_step[chosen] = t

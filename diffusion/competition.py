@@ -32,13 +32,17 @@ def inputs(model, t: int, columns: np.ndarray):
     if not spec.enabled or spec.weight_per_year == 0:
         return None
     s = model.structure
-    adopted = model.state.adopted[:, columns].astype(float)
-    ftz = model.ftz_open(t) if spec.include_ftz_peers else None
-    share = rival_share(s.rivals, s.rival_total, adopted, ftz)
+    w = s.rivals
+    if spec.include_ftz_peers:   # open FTZs rank against each other
+        ftz, denominator = model._ftz_rivalry(t)
+        ranked = model._ftz_cache[0] > 1
+    else:
+        ftz, denominator, ranked = model._no_ftz, s.rival_denominator, False
+    share = shares(w.indptr, w.indices, w.data, model.state.adopted, columns, ftz, ranked, denominator)
     coordination = model.params.coordination
     if coordination.rotating_lead > 0 and s.membership.shape[1]:
         leads = current_leads(s.membership, model.timeline.start_years(t), coordination.lead_term_months / 12.0)
-        share += coordination.rotating_lead * lead_pull(s.membership, leads, adopted)
+        share += coordination.rotating_lead * lead_pull(s.membership, leads, model.state.adopted[:, columns])
     return spec.weight_per_year, share, model.state.position
 
 
@@ -71,13 +75,45 @@ def rival_denominator(weight_total: np.ndarray, ftz_open: np.ndarray | None) -> 
 
 
 def rival_share(weights: sparse.csr_matrix, weight_total: np.ndarray, adopted: np.ndarray,
-                ftz_open: np.ndarray | None) -> np.ndarray:
-    """Weighted share of rivals that adopted each innovation (regions x innovations)."""
-    numerator = weights @ adopted
-    denominator, ranked = rival_denominator(weight_total, ftz_open)
+                ftz_open: np.ndarray | None, denominator: np.ndarray | None = None) -> np.ndarray:
+    """Weighted share of rivals that adopted each innovation (regions x innovations of ``adopted``);
+    ``denominator`` is :func:`rival_denominator`'s, when already known."""
+    if denominator is None:
+        denominator = rival_denominator(weight_total, ftz_open)[0]
+    adopted = np.asarray(adopted) > 0
+    ftz = np.zeros(adopted.shape[0], bool) if ftz_open is None else np.asarray(ftz_open, bool)
+    return shares(weights.indptr, weights.indices, weights.data, adopted, np.arange(adopted.shape[1]), ftz,
+                  ftz_open is not None and bool(ftz.sum() > 1), denominator)
+
+
+@numba.njit(cache=True)
+def shares(indptr, indices, data, adopted, columns, ftz, ranked, denominator):
+    """share[r, c] for the innovations ``columns`` (see the module docstring): W's row r over the
+    adopters, plus the open FTZs that adopted when r is an open FTZ and FTZs rank, over the denominator."""
+    regions = adopted.shape[0]
+    width = columns.size
+    out = np.zeros((regions, width))
+    ftz_count = np.zeros(width)
     if ranked:
-        numerator = numerator + np.multiply.outer(ftz_open, ftz_open.astype(float) @ adopted)
-    return numerator / denominator[:, None]
+        for j in range(regions):
+            if ftz[j]:
+                for c in range(width):
+                    if adopted[j, columns[c]]:
+                        ftz_count[c] += 1.0
+    for r in range(regions):
+        row = out[r]
+        for jj in range(indptr[r], indptr[r + 1]):
+            j = indices[jj]
+            v = data[jj]
+            for c in range(width):
+                if adopted[j, columns[c]]:
+                    row[c] += v
+        if ranked and ftz[r]:
+            for c in range(width):
+                row[c] += ftz_count[c]
+        for c in range(width):
+            row[c] /= denominator[r]
+    return out
 
 
 def current_leads(membership: np.ndarray, years: float, term_years: float) -> np.ndarray:

@@ -47,6 +47,7 @@ class Structure:
     visibility: sparse.csr_matrix     # V: who sees whose results (self, neighbours, partners x shared data)
     rivals: sparse.csr_matrix         # W: who watches whom (competition)
     rival_total: np.ndarray
+    rival_denominator: np.ndarray     # W's row totals, inf where a region has no rivals
     mutual_recognition: float
     prior_mean: float
     prior_precision: float
@@ -118,13 +119,17 @@ def undecided(adopted, columns):
 
 
 @numba.njit(cache=True)
-def decide(hazards, voluntary, factor, rows, cols, key, t, dt, adopted, adoption_step):
-    """Adoptions this step: (rows, innovations, channel shares), marked in ``adopted`` and ``adoption_step``.
+def decide(hazards, voluntary, factor, rows, cols, key, t, start, dt, adopted, adoption_step):
+    """Adoptions this step: (rows, innovations, channel shares, times), marked in ``adopted`` and
+    ``adoption_step``.
 
     ``hazards`` is channels x pairs (1/year); voluntary channels are multiplied by ``factor`` in place.
-    Pair k adopts when its keyed uniform is below 1 - exp(-lambda dt)."""
+    Pair k adopts when its keyed uniform u is below 1 - exp(-lambda dt); its adoption time within the
+    step is then -log(1 - u) / lambda after the step's ``start`` (years): the time at which a constant
+    hazard lambda fires given that it fired within the step, from the same draw."""
     channels, n = hazards.shape
     chosen = np.empty(n, np.int64)
+    when = np.empty(n)
     found = 0
     for k in range(n):
         total = 0.0
@@ -134,8 +139,10 @@ def decide(hazards, voluntary, factor, rows, cols, key, t, dt, adopted, adoption
             total += hazards[h, k]
         if total <= 0.0:
             continue
-        if streams.uniform(key, streams.ADOPT, rows[k], cols[k], t) < -np.expm1(-total * dt):
+        u = streams.uniform(key, streams.ADOPT, rows[k], cols[k], t)
+        if u < -np.expm1(-total * dt):
             chosen[found] = k
+            when[found] = start + min(-np.log1p(-u) / total, dt)
             found += 1
     out_rows = np.empty(found, np.int64)
     out_cols = np.empty(found, np.int64)
@@ -151,4 +158,60 @@ def decide(hazards, voluntary, factor, rows, cols, key, t, dt, adopted, adoption
             shares[m, h] = hazards[h, k] / total
         adopted[rows[k], cols[k]] = True
         adoption_step[rows[k], cols[k]] = t
-    return out_rows, out_cols, shares
+    return out_rows, out_cols, shares, when[:found].copy()
+
+
+@numba.njit(cache=True)
+def arrival_steps(rows, cols, times, key, t, lag, dt):
+    """The step at whose start each adoption's outcome reaches others: its arrival time (adoption time
+    plus the evidence lag) rounded to one of the two step starts around it, the later one with the
+    probability of how far the time lies between them, so that arrivals are on time on average.
+    Never earlier than the next step."""
+    out = np.empty(rows.size, np.int64)
+    for k in range(rows.size):
+        arrival = times[k] + lag
+        j = int(np.floor(arrival / dt + 1e-9))          # arrival lies in [j dt, (j + 1) dt): steps j+1 and j+2 start there
+        later = (arrival - j * dt) / dt
+        step = j + 1 + (1 if streams.uniform(key, streams.EVIDENCE, rows[k], cols[k], t) < later else 0)
+        out[k] = max(step, t + 1)
+    return out
+
+
+@numba.njit(cache=True)
+def snapshot(adopted, n_born, ftz):
+    """Coverage overall, in open FTZs and elsewhere, and the Gini of adoptions per region."""
+    regions, width = adopted.shape
+    counts = np.zeros(regions, np.int64)
+    for r in range(regions):
+        k = 0
+        for i in range(width):
+            if adopted[r, i]:
+                k += 1
+        counts[r] = k
+    total = 0
+    inside, outside, n_inside = 0, 0, 0
+    for r in range(regions):
+        total += counts[r]
+        if ftz[r]:
+            inside += counts[r]
+            n_inside += 1
+        else:
+            outside += counts[r]
+    n_outside = regions - n_inside
+    born = max(n_born, 1) if n_born else 0
+    coverage = total / (regions * born) if born else 0.0
+    ftz_coverage = (inside / (n_inside * born) if born else 0.0) if n_inside else np.nan
+    other_coverage = (outside / (n_outside * born) if born else 0.0) if n_outside else np.nan
+    gini = 0.0
+    if total > 0:   # sum of (2k - n - 1) x_(k) over the sorted counts, by a counting sort
+        histogram = np.zeros(width + 1, np.int64)
+        for r in range(regions):
+            histogram[counts[r]] += 1
+        numerator = 0
+        k = 1
+        for value in range(width + 1):
+            for _ in range(histogram[value]):
+                numerator += (2 * k - regions - 1) * value
+                k += 1
+        gini = numerator / (regions * total)
+    return coverage, ftz_coverage, other_coverage, gini

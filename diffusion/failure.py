@@ -29,11 +29,13 @@ def blame_retention(half_life_months: float, dt: float) -> float:
 
 
 @numba.njit(cache=True)
-def realise(rows, cols, key, t, benefit, fit, risk, quality, commerce, bonus, complexity_drag, commerce_domain,
-            correction, failure_on, threshold, fault_tolerance, binding_years, end_years, reports_all, origin,
-            adopted, abandoned, blame, centre_sum, centre_count):
+def realise(rows, cols, times, key, t, benefit, fit, risk, quality, commerce, bonus, complexity_drag, commerce_domain,
+            correction, failure_on, threshold, fault_tolerance, binding_years, end_years, half_life_years,
+            reports_all, origin, adopted, abandoned, blame, centre_sum, centre_count):
     """Outcomes of this step's adoptions, applied in order: abandonments, blame, results reported to the
-    centre. Returns (outcome, failed, corrected, abandoned, mandated) per adoption."""
+    centre. A failure at time ``times[k]`` adds blame that has already decayed until the step's end (the
+    blame carried in is decayed by the caller). Returns (outcome, failed, corrected, abandoned, mandated)
+    per adoption."""
     n = rows.size
     outcome = np.empty(n)
     failed = np.zeros(n, np.bool_)
@@ -56,7 +58,7 @@ def realise(rows, cols, key, t, benefit, fit, risk, quality, commerce, bonus, co
             adopted[rows[k], cols[k]] = False
             abandoned[rows[k], cols[k]] = True
         if failed[k]:
-            blame[rows[k]] += 1.0 - fault_tolerance[rows[k]]
+            blame[rows[k]] += (1.0 - fault_tolerance[rows[k]]) * 2.0 ** (-(end_years - times[k]) / half_life_years)
         if reports_all[rows[k]] or origin[cols[k]] == rows[k]:
             centre_sum[cols[k]] += outcome[k]
             centre_count[cols[k]] += 1.0

@@ -33,7 +33,8 @@ class Innovations:
     risk: np.ndarray            # sd of an adopter's outcome
     complexity: np.ndarray      # implementation complexity, median 1
     fit: np.ndarray             # R x I region-specific fit, mean about 1
-    evaluation_step: np.ndarray  # first step at which the centre can evaluate it
+    evaluation_step: np.ndarray  # the step in which the centre can first evaluate it
+    evaluation_years: np.ndarray = None   # when, in years since the start
 
     @property
     def n(self) -> int:
@@ -57,16 +58,20 @@ class InnovationPlan:
         return len(self.birth_step)
 
 
-def _local_weights(regions: RegionSet, params: Parameters, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """Relative local innovation intensity of each region at each step (steps x R), FTZ and autonomy;
-    an FTZ's age is in years, so the burst decays in real time whatever the step."""
-    steps = np.arange(1, params.time.steps + 1)[:, None]
-    age = steps - regions.ftz_step[None, :]
-    open_ = age >= 0
-    burst = 1 + params.innovations.pilot_burst * np.exp(-np.where(open_, age, 0) * dt / params.innovations.burst_decay_years)
-    ftz_weight = np.where(open_, burst, 0.0)
-    autonomy_weight = ftz_weight + np.where(open_, 0.0, params.innovations.non_ftz_autonomy)
-    return ftz_weight, autonomy_weight
+def _local_weights(regions: RegionSet, params: Parameters, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per step and region (steps x R): the share of the step in which the region's FTZ is open, and the
+    relative local innovation intensity, FTZ and autonomy. Openings and ages are in real time (an FTZ
+    opened in September counts for a third of its quarter), so supply does not depend on the step."""
+    start = np.arange(params.time.steps)[:, None] * dt
+    ftz_years = regions.ftz_years[None, :]
+    with np.errstate(invalid="ignore"):
+        open_share = np.clip((start + dt - ftz_years) / dt, 0.0, 1.0)
+        age = np.maximum(0.0, start + dt * (1 - open_share / 2) - ftz_years)   # at the middle of the open part
+    open_share = np.nan_to_num(open_share)
+    burst = 1 + params.innovations.pilot_burst * np.exp(-np.nan_to_num(age) / params.innovations.burst_decay_years)
+    ftz_weight = open_share * burst
+    autonomy_weight = ftz_weight + (1.0 - open_share) * params.innovations.non_ftz_autonomy
+    return open_share, ftz_weight, autonomy_weight
 
 
 def _spread(expected: float, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -106,42 +111,58 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
         created = np.ones(n, dtype=np.int64)
         pathway = rng.choice(len(PATHWAYS), size=n, p=mix)
     else:
-        ftz_w, auto_w = _local_weights(regions, params, timeline.dt)
-        open_any = (ftz_w > 0).any(axis=1)
-        # plan-pilot: a national agenda, evenly over the steps with an open FTZ, given to one open FTZ
-        per_step = _spread(spec.expected_total * mix[0], open_any.astype(float), rng)
+        open_share, ftz_w, auto_w = _local_weights(regions, params, timeline.dt)
+        # plan-pilot: a national agenda, evenly over the time some FTZ is open, each item given to an open
+        # FTZ (in proportion to the share of the step it is open)
+        per_step = _spread(spec.expected_total * mix[0], open_share.max(axis=1), rng)
         item_step = np.repeat(np.arange(len(per_step)), per_step)
-        open_count = np.cumsum(ftz_w[item_step] > 0, axis=1)
-        rank = np.floor(rng.random(item_step.size) * open_count[:, -1])
-        item_region = np.argmax(open_count > rank[:, None], axis=1)  # a uniformly chosen open FTZ
+        cumulative = np.cumsum(open_share[item_step], axis=1)
+        pick = rng.random(item_step.size) * (cumulative[:, -1] if item_step.size else 0.0)
+        item_region = np.argmax(cumulative > pick[:, None], axis=1)
         plan_cells = np.zeros_like(ftz_w, dtype=np.int64)
         np.add.at(plan_cells, (item_step, item_region), 1)
         cells = [plan_cells, _spread(spec.expected_total * mix[1], ftz_w, rng),
                  _spread(spec.expected_total * mix[2], auto_w, rng)]
-        origin_l, created_l, pathway_l = [], [], []
+        origin_l, created_l, pathway_l, earliest_l = [], [], [], []
         for p, counts in enumerate(cells):
             t_idx, r_idx = np.nonzero(counts)
             reps = counts[t_idx, r_idx]
             created_l.append(np.repeat(t_idx + 1, reps))
             origin_l.append(np.repeat(r_idx, reps))
             pathway_l.append(np.full(reps.sum(), p))
+            # an FTZ pilot arises after its FTZ opened; autonomous ideas at any time of the step
+            earliest = 1.0 - open_share[t_idx, r_idx] if p < 2 else np.zeros(t_idx.size)
+            earliest_l.append(np.repeat(earliest, reps))
         created = np.concatenate(created_l).astype(np.int64)
         origin = np.concatenate(origin_l).astype(np.int64)
         pathway = np.concatenate(pathway_l).astype(np.int64)
+        earliest = np.concatenate(earliest_l)
         order = np.lexsort((pathway, origin, created))  # innovations numbered in order of creation
-        created, origin, pathway = created[order], origin[order], pathway[order]
+        created, origin, pathway, earliest = created[order], origin[order], pathway[order], earliest[order]
         n = len(created)
 
+    # Ideas are counted per step but arise at a uniform moment within it (a Poisson process has no
+    # reason to start on the first day of a quarter); the lags then run in real time, so an idea's pilot
+    # starts, and the centre can evaluate it, at the same date whatever the step length.
     effects = spec.pathways
-    auth_lag = np.array([timeline.steps_in(effects.authorisation_lag_months[p]) for p in PATHWAYS])[pathway]
-    eval_lag = np.array([timeline.steps_in(effects.evaluation_lag_months[p]) for p in PATHWAYS])[pathway]
+    auth_lag = np.array([effects.authorisation_lag_months[p] for p in PATHWAYS])[pathway] / 12.0
+    eval_lag = np.array([effects.evaluation_lag_months[p] for p in PATHWAYS])[pathway] / 12.0
     shift = np.array([effects.benefit_shift[p] for p in PATHWAYS])[pathway]
     sd_factor = np.array([effects.benefit_sd_factor[p] for p in PATHWAYS])[pathway]
-    birth = created + (auth_lag if spec.source == "pilots" and plan is None else 0)
+    within = rng.random(n)
+    if spec.source == "pilots" and plan is None:
+        within = earliest + (1.0 - earliest) * within
+    if spec.source == "initial" and plan is None:
+        birth_years = np.zeros(n)      # all present from the first day
+        birth = created
+    else:
+        birth_years = (created - 1 + within) * timeline.dt + (auth_lag if plan is None else 0.0)
+        birth = np.array([timeline.step_at(y) for y in birth_years], dtype=np.int64)
     keep = birth <= params.time.steps  # ideas whose pilot would start after the horizon are not part of the run
-    created, origin, pathway, birth = created[keep], origin[keep], pathway[keep], birth[keep]
+    created, origin, pathway, birth, birth_years = created[keep], origin[keep], pathway[keep], birth[keep], birth_years[keep]
     eval_lag, shift, sd_factor = eval_lag[keep], shift[keep], sd_factor[keep]
     n = len(birth)
+    evaluation_years = birth_years + eval_lag
 
     if plan is not None and plan.category is not None:
         category = np.array([categories.index(c) for c in plan.category], dtype=np.int64)[keep]
@@ -157,14 +178,9 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
         log_cap = np.log(regions.base_capacity)
         distance = np.abs(log_cap[:, None] - np.where(origin >= 0, log_cap[np.maximum(origin, 0)], log_cap.mean())[None, :])
         fit *= np.exp(-spec.fit_similarity * np.where(origin >= 0, distance, 0.0))
-    # Births are counted per step, but happen at a uniform moment within it (a Poisson process has no
-    # reason to start on the first day of a quarter): in its first step an innovation can be adopted
-    # only for the part of the step after its birth, so births cost the same time at any step length.
-    if spec.source == "initial" and plan is None:
-        birth_years = np.zeros(n)
-    else:
-        birth_years = (birth - 1 + rng.random(n)) * timeline.dt
+    # in its first step an innovation can be adopted only for the part of the step after its birth
     return Innovations(category=category, categories=categories, origin=origin, pathway=pathway, birth_step=birth,
                        birth_years=birth_years,
                        benefit=benefit, risk=risk, complexity=complexity, fit=fit,
-                       evaluation_step=birth + eval_lag)
+                       evaluation_step=np.array([timeline.step_at(y) for y in evaluation_years], dtype=np.int64),
+                       evaluation_years=evaluation_years)

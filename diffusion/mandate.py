@@ -10,7 +10,7 @@ best-practice lists are non-binding. A region that has not adopted a promoted it
     non-binding:  lambda_M = w_M x drive_r x k_i^-psi x nonbinding_assessment                         (1/year)
 
 with drive_r = authority(leadership_r) x cap_r^theta, T_i the date the item was issued and D the
-deadline (both in years; s is the start of the step), and behind_r = 1 when the region has completed
+deadline (both in years; s is the middle of the step), and behind_r = 1 when the region has completed
 less than the penalty threshold (80%) of its binding items past their deadline (positive incentive,
 reverse constraint). In the step an item is issued, its hazard acts only over the part of the step
 after T_i, so a batch dated mid-quarter presses for the same time at monthly and at quarterly steps.
@@ -142,35 +142,62 @@ def inputs(model, t: int, columns: np.ndarray):
     spec = model.params.channels.mandate
     if not spec.enabled:
         return None
-    state = model.state
-    issued = state.binding_years[columns]
-    s_years = model.timeline.start_years(t)
-    end_years = s_years + model.timeline.dt
-    binding = issued < end_years
-    recommended = state.best_practice_years[columns] < end_years
-    nonbinding = recommended & ~binding
-    if not (binding.any() or nonbinding.any()):
-        return None
+    state, structure = model.state, model.structure
     incentives = model.params.institutions.incentives
-    deadline = spec.deadline_months / 12.0
-    overdue = np.where(binding, np.maximum(0.0, s_years - (issued + deadline)), 0.0)
-    due = binding & (s_years > issued + deadline)
-    behind = np.zeros(model.n_regions)
-    if due.any():
-        behind = (state.adopted[:, columns[due]].mean(axis=1) < incentives.penalty_threshold).astype(float)
-    n = model.n_innovations
+    promoted, row, column, recommendation, exposure = pressure(
+        state.binding_years, state.best_practice_years, model.innovations.birth_years, columns, state.adopted,
+        model.timeline.start_years(t), model.timeline.dt, spec.deadline_months / 12.0, spec.escalation,
+        incentives.penalty_threshold, incentives.nonbinding_assessment, structure.assessment, structure.penalty)
+    if not promoted:
+        return None
+    return spec.weight_per_year, structure.drive, model.complexity_drag, row, column, recommendation, exposure
+
+
+@numba.njit(cache=True)
+def pressure(binding_years, best_practice_years, birth_years, columns, adopted, start, dt, deadline, escalation,
+             penalty_threshold, nonbinding_assessment, assessment, penalty):
+    """The parts of lambda_M for the step [start, start + dt): whether any available item is promoted;
+    per region assess_r + penalty_r [behind_r]; per innovation the binding pressure (1 + e overdue / D),
+    the non-binding pressure and the share of the step the item is promoted (and born) in. Overdue time
+    and 'past its deadline' are taken at the middle of the step."""
+    end = start + dt
+    middle = start + 0.5 * dt
+    n = binding_years.size
     column = np.zeros(n)
-    column[columns] = binding * (1.0 + spec.escalation * overdue / deadline)
     recommendation = np.zeros(n)
-    recommendation[columns] = incentives.nonbinding_assessment * nonbinding
-    # the part of this step after the item was issued (all of it for items issued before), and born
-    since = np.where(binding, issued, np.where(nonbinding, state.best_practice_years[columns], s_years))
-    since = np.maximum(since, model.innovations.birth_years[columns])
     exposure = np.zeros(n)
-    exposure[columns] = np.clip((end_years - since) / model.timeline.dt, 0.0, 1.0)
-    inst = model.structure
-    row = inst.assessment + inst.penalty * behind
-    return spec.weight_per_year, inst.drive, model.complexity_drag, row, column, recommendation, exposure
+    past = np.zeros(columns.size, np.bool_)
+    promoted = False
+    n_past = 0
+    for c in range(columns.size):
+        i = columns[c]
+        binding = binding_years[i] < end
+        nonbinding = (not binding) and best_practice_years[i] < end
+        if not (binding or nonbinding):
+            continue
+        promoted = True
+        since = binding_years[i] if binding else best_practice_years[i]
+        since = max(since, birth_years[i])
+        exposure[i] = min(1.0, max(0.0, (end - since) / dt))
+        if binding:
+            column[i] = 1.0 + escalation * max(0.0, middle - (binding_years[i] + deadline)) / deadline
+            if middle > binding_years[i] + deadline:
+                past[c] = True
+                n_past += 1
+        else:
+            recommendation[i] = nonbinding_assessment
+    regions = adopted.shape[0]
+    row = np.empty(regions)
+    for r in range(regions):
+        behind = 0.0
+        if n_past:
+            done = 0
+            for c in range(columns.size):
+                if past[c] and adopted[r, columns[c]]:
+                    done += 1
+            behind = 1.0 if done / n_past < penalty_threshold else 0.0
+        row[r] = assessment[r] + penalty[r] * behind
+    return promoted, row, column, recommendation, exposure
 
 
 @numba.njit(cache=True)

@@ -176,6 +176,7 @@ class DiffusionModel(mesa.Model):
         self._innovation_constants()
         self._events: list[dict[str, np.ndarray]] = []
         self._events_joined: tuple[int, dict[str, np.ndarray]] = (0, {})
+        self._pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}   # outcomes on their way
         self.region_agents = [Region(self, r) for r in range(self.n_regions)]
         self.centre = CentralGovernment(self)
         self._stats: dict[str, float] = {}
@@ -216,7 +217,9 @@ class DiffusionModel(mesa.Model):
         return Structure(
             timeline=self.timeline, regions=regions, institutions=inst, schedule=build_schedule(p, self.timeline),
             membership=membership, partners=partners, partner_total=partner_total, visibility=visibility,
-            rivals=rivals, rival_total=rival_total, mutual_recognition=p.coordination.mutual_recognition,
+            rivals=rivals, rival_total=rival_total,
+            rival_denominator=competition.rival_denominator(rival_total, None)[0],
+            mutual_recognition=p.coordination.mutual_recognition,
             prior_mean=spec.prior_mean, prior_precision=1.0 / spec.prior_sd**2,
             exposure_base=exposure_base(inst), reward_gain=1.0 + inst.reward, quality=quality_factor(inst, p),
             commerce_system=commerce_system(inst), drive=mandate_drive(inst, p),
@@ -245,6 +248,7 @@ class DiffusionModel(mesa.Model):
         self._open_by_step = np.searchsorted(self._ftz_order, horizon, side="right").tolist()
         self._born_cache: tuple[int, np.ndarray | None] = (-1, None)
         self._ftz_cache: tuple[int, np.ndarray | None] = (-1, None)
+        self._no_ftz = np.zeros(self.n_regions, bool)
 
     # ------------------------------------------------------------------------------ read access
     @property
@@ -287,10 +291,16 @@ class DiffusionModel(mesa.Model):
     # ----------------------------------------------------------------------------------- queries
     def ftz_open(self, step: int | None = None) -> np.ndarray:
         """Boolean per region: FTZ open at a step (default: the current one); kept until another opens."""
-        step = self.steps if step is None else step
+        return self._ftz_rivalry(self.steps if step is None else step)[0]
+
+    def _ftz_rivalry(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Open FTZs at a step and each region's rival-weight denominator with them (competition), kept
+        until another FTZ opens."""
         n_open = _count_by(self._open_by_step, self._ftz_order, step)
         if self._ftz_cache[0] != n_open:
-            self._ftz_cache = (n_open, self.regions.ftz_step <= max(step, 1))
+            ftz = self.regions.ftz_step <= max(step, 1)
+            ftz.setflags(write=False)
+            self._ftz_cache = (n_open, (ftz, competition.rival_denominator(self.structure.rival_total, ftz)[0]))
         return self._ftz_cache[1]
 
     def coverage(self, regions: np.ndarray | None = None) -> float:
@@ -304,20 +314,17 @@ class DiffusionModel(mesa.Model):
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
         n_born = _count_by(self._born_by_step, self._birth_order, self.steps)
-        ftz = self.ftz_open(self.steps)
-        # only born innovations are ever adopted, so counting over all columns counts the born ones
-        counts = np.count_nonzero(self.adopted, axis=1)
-        per_region = counts / n_born if n_born else np.zeros(self.n_regions)
+        coverage, ftz_coverage, other_coverage, gini = engine.snapshot(self.adopted, n_born, self.ftz_open(self.steps))
         return {
-            "coverage": float(per_region.mean()),
-            "ftz_coverage": float(per_region[ftz].mean()) if ftz.any() else float("nan"),
-            "non_ftz_coverage": float(per_region[~ftz].mean()) if (~ftz).any() else float("nan"),
+            "coverage": coverage,
+            "ftz_coverage": ftz_coverage,
+            "non_ftz_coverage": other_coverage,
             "innovations": n_born,
             "binding_items": int(np.count_nonzero(self.binding_step)),    # 0: not promoted
             "binding_batches": self.centre.issued["binding"],
             "best_practice_items": int(np.count_nonzero(self.best_practice_step)),
             **self.counters,
-            "gini": _gini(counts),
+            "gini": gini,
         }
 
     def attribution(self, region: int, innovation: int) -> dict[str, float] | None:
@@ -333,17 +340,17 @@ class DiffusionModel(mesa.Model):
     def step(self) -> None:
         """Advance one period: pilots, the centre, hazards and draws, outcomes, information."""
         t = self.steps
+        self._receive(t)                                 # outcomes of earlier adoptions reach those who see them
         pilots = self._start_pilots(t)                   # origin FTZs adopt what they pilot from now
         self.centre.step()                               # batches due this step
         decisions = self._decide(t)                      # every undecided pair: channel hazards, one draw
-        adoptions = self._join(pilots, decisions)
-        outcome = self._realise(t, *adoptions)           # outcomes; failures corrected or abandoned; blame
-        if self.params.channels.learning.enabled and outcome.size:
-            self._spread(adoptions[0], adoptions[1], outcome)   # results reach those who see them
-        self.state.blame *= self.structure.blame_retention
+        rows, cols, shares, pilot, times = self._join(pilots, decisions)
+        self.state.blame *= self.structure.blame_retention      # blame fades over the step ...
+        outcome = self._realise(t, rows, cols, shares, pilot, times)   # ... and failures add to it
+        self._send(t, rows, cols, times, outcome)        # outcomes travel, arriving after the evidence lag
         self._stats = self._snapshot()
         self.datacollector.collect(self)
-        if t >= self.params.time.steps:
+        if t >= self.timeline.steps:
             self.running = False
 
     def run(self) -> DiffusionModel:
@@ -351,7 +358,7 @@ class DiffusionModel(mesa.Model):
 
         At the end the model lets go of Mesa's per-model id counter (``Agent._ids``, which keeps every
         model alive in Mesa 3.3: Mesa issue 3179), so a process running thousands of models stays flat."""
-        while self.running and self.steps < self.params.time.steps:
+        while self.running and self.steps < self.timeline.steps:
             self.step()
         self.release()
         return self
@@ -377,20 +384,20 @@ class DiffusionModel(mesa.Model):
         end = self.timeline.start_years(t) + self.dt
         return np.clip((end - self.innovations.birth_years) / self.dt, 0.0, 1.0)
 
-    def _start_pilots(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+    def _start_pilots(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         born = self._pilots_by_step.get(t)
         if born is None:
-            return _NONE, _NONE
+            return _NONE, _NONE, _NO_TIMES
         regions = self.innovations.origin[born]
         self.adopted[regions, born] = True
         self.adoption_step[regions, born] = t
-        return regions.astype(np.int64), born.astype(np.int64)
+        return regions.astype(np.int64), born.astype(np.int64), self.innovations.birth_years[born]
 
     def _decide(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All regions' adoption decisions this step: each channel fills its hazard for the undecided pairs."""
         columns = self._born(t)
         if columns.size == 0:
-            return _NONE, _NONE, np.zeros((0, N_CHANNELS))
+            return _NONE, _NONE, np.zeros((0, N_CHANNELS)), _NO_TIMES
         st, s = self.state, self.structure
         rows, cols = engine.undecided(st.adopted, columns)
         hazards = np.zeros((N_CHANNELS, rows.size))
@@ -402,35 +409,53 @@ class DiffusionModel(mesa.Model):
         exposure = s.exposure_base * (1.0 + self.params.failure.blame_weight * st.blame)
         voluntary_factor(factor, rows, cols, exposure, self.innovations.risk, s.reward_gain, st.abandoned,
                          self.available_share(t))
-        return engine.decide(hazards, engine.VOLUNTARY, factor, rows, cols, self.key, t, self.dt, st.adopted,
-                             st.adoption_step)
+        return engine.decide(hazards, engine.VOLUNTARY, factor, rows, cols, self.key, t, self.timeline.start_years(t),
+                             self.dt, st.adopted, st.adoption_step)
 
     @staticmethod
-    def _join(pilots, decisions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """This step's pilots and adoptions as one list: rows, innovations, channel shares, pilot flags."""
-        (pilot_rows, pilot_cols), (rows, cols, shares) = pilots, decisions
+    def _join(pilots, decisions) -> tuple[np.ndarray, ...]:
+        """This step's pilots and adoptions as one list: rows, innovations, channel shares, pilot flags, times."""
+        (pilot_rows, pilot_cols, pilot_times), (rows, cols, shares, times) = pilots, decisions
         if not pilot_rows.size:
-            return rows, cols, shares, np.zeros(rows.size, bool)
+            return rows, cols, shares, np.zeros(rows.size, bool), times
         pilot = np.zeros(pilot_rows.size + rows.size, bool)
         pilot[:pilot_rows.size] = True
         return (np.concatenate([pilot_rows, rows]), np.concatenate([pilot_cols, cols]),
-                np.concatenate([np.zeros((pilot_rows.size, N_CHANNELS)), shares]), pilot)
+                np.concatenate([np.zeros((pilot_rows.size, N_CHANNELS)), shares]), pilot,
+                np.concatenate([pilot_times, times]))
 
-    def _realise(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, pilot: np.ndarray) -> np.ndarray:
+    def _realise(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, pilot: np.ndarray,
+                 times: np.ndarray) -> np.ndarray:
         """Outcomes of this step's adoptions, failures and corrections; returns the outcomes."""
         if rows.size == 0:
             return np.zeros(0)
         inn, s, st, p = self.innovations, self.structure, self.state, self.params
         end_years = self.timeline.start_years(t) + self.dt
         outcome, failed, corrected, abandoned, mandated = failure.realise(
-            rows, cols, self.key, t, inn.benefit, inn.fit, inn.risk, s.quality, s.commerce_system,
+            rows, cols, times, self.key, t, inn.benefit, inn.fit, inn.risk, s.quality, s.commerce_system,
             p.institutions.commerce_domain_bonus, self.complexity_drag, self.commerce_domain, s.correction,
             p.failure.enabled, p.failure.threshold, s.institutions.fault_tolerance, st.binding_years, end_years,
-            s.reports_all, inn.origin, st.adopted, st.abandoned, st.blame, st.centre_sum, st.centre_count)
+            p.failure.blame_half_life_months / 12.0, s.reports_all, inn.origin, st.adopted, st.abandoned, st.blame, st.centre_sum, st.centre_count)
         self._record(t, rows, cols, shares, pilot, mandated, outcome, failed, corrected, abandoned)
         return outcome
 
-    def _spread(self, rows: np.ndarray, cols: np.ndarray, outcome: np.ndarray) -> None:
+    def _send(self, t: int, rows: np.ndarray, cols: np.ndarray, times: np.ndarray, outcome: np.ndarray) -> None:
+        """Queue this step's outcomes for the step at whose start they reach others (learning)."""
+        if not self.params.channels.learning.enabled or not outcome.size:
+            return
+        lag = self.params.channels.learning.evidence_lag_months / 12.0
+        arrival = engine.arrival_steps(rows, cols, times, self.key, t, lag, self.dt)
+        for step in np.unique(arrival):
+            if step <= self.timeline.steps:
+                due = arrival == step
+                self._pending.setdefault(int(step), []).append((rows[due], cols[due], outcome[due]))
+
+    def _receive(self, t: int) -> None:
+        """The outcomes arriving at the start of step t update the beliefs of the regions that see them."""
+        arriving = self._pending.pop(t, None)
+        if not arriving:
+            return
+        rows, cols, outcome = (np.concatenate(parts) for parts in zip(*arriving)) if len(arriving) > 1 else arriving[0]
         v = self.structure.visibility
         learning.spread(rows, cols, outcome, v.indptr, v.indices, v.data, self.structure.broadcast,
                         self.state.belief_mean, self.state.belief_precision, self.signal_precision)
@@ -478,6 +503,7 @@ class DiffusionModel(mesa.Model):
 
 
 _NONE = np.zeros(0, np.int64)
+_NO_TIMES = np.zeros(0)
 
 
 def _state_view(name: str) -> property:

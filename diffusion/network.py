@@ -38,6 +38,11 @@ class RegionSet:
     membership: np.ndarray = None       # R x K weights: 1 full member, 0.5 partial
     kind: str = "provinces"
     sea_ties: frozenset = frozenset()   # region-number pairs (i < j) joined by sea rather than land
+    ftz_years: np.ndarray = None        # when the FTZ opens, in years since the start (inf if none)
+
+    def __post_init__(self) -> None:
+        if self.ftz_years is None:   # only steps given: the FTZ opens at the start of its step
+            self.ftz_years = np.where(self.ftz_step == NEVER, np.inf, np.maximum(self.ftz_step, 1) - 1.0)
 
     @property
     def n(self) -> int:
@@ -93,7 +98,7 @@ def _provinces_cached(sea_links: bool, elasticity: float, start, step: str) -> R
     params = Parameters.model_validate({"network": {"sea_links": sea_links},
                                         "regions": {"capacity_elasticity": elasticity}})
     regions = _provinces(params, Timeline(start, step, 1))
-    for array in (regions.gdp_per_capita, regions.base_capacity, regions.ftz_step, regions.x, regions.y,
+    for array in (regions.gdp_per_capita, regions.base_capacity, regions.ftz_step, regions.ftz_years, regions.x, regions.y,
                   regions.membership, regions.adjacency.data):
         array.setflags(write=False)
     return regions
@@ -110,9 +115,10 @@ def _provinces(params: Parameters, timeline: Timeline) -> RegionSet:
     matrix.data[:] = 1.0
     sea = adj[adj["type"] == "sea"]
     sea_ties = frozenset(tuple(sorted((index[a], index[b]))) for a, b in zip(sea["a"], sea["b"]))
-    ftz_step = np.full(len(names), NEVER, dtype=np.int64)
+    ftz_years = np.full(len(names), np.inf)
     for row in china.ftz().itertuples():
-        ftz_step[index[row.province]] = max(1, timeline.step_of(row.launched))
+        ftz_years[index[row.province]] = max(0.0, timeline.years_of(row.launched))
+    ftz_step = _ftz_steps(ftz_years, timeline)
     clusters = china.load("clusters")
     cluster_names = sorted(clusters["cluster"].unique())
     membership = np.zeros((len(names), len(cluster_names)))
@@ -122,27 +128,34 @@ def _provinces(params: Parameters, timeline: Timeline) -> RegionSet:
     return RegionSet(names=names, names_zh=prov["name_zh"].tolist(), gdp_per_capita=gdp,
                      base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity), ftz_step=ftz_step,
                      x=prov["lon"].to_numpy(float), y=prov["lat"].to_numpy(float), adjacency=matrix,
-                     cluster_names=cluster_names, membership=membership, kind="provinces", sea_ties=sea_ties)
+                     cluster_names=cluster_names, membership=membership, kind="provinces", sea_ties=sea_ties,
+                     ftz_years=ftz_years)
 
 
-def _historical_ftz_steps(n_ftz: int, timeline: Timeline) -> np.ndarray:
-    """Opening steps for n FTZs spread over the 7 real waves in their real proportions."""
+def _ftz_steps(ftz_years: np.ndarray, timeline: Timeline) -> np.ndarray:
+    """The step in which each FTZ opens (NEVER where none does)."""
+    return np.array([NEVER if not np.isfinite(y) else max(1, timeline.step_at(y)) for y in ftz_years], dtype=np.int64)
+
+
+def _historical_ftz_years(n_ftz: int, timeline: Timeline) -> np.ndarray:
+    """Opening dates (years since the start) for n FTZs spread over the 7 real waves in their real proportions."""
     launches = sorted(china.ftz()["launched"])
     positions = np.linspace(0, len(launches) - 1, n_ftz) if n_ftz > 1 else np.zeros(n_ftz)
-    return np.array([max(1, timeline.step_of(launches[int(round(p))])) for p in positions], dtype=np.int64)
+    return np.array([max(0.0, timeline.years_of(launches[int(round(p))])) for p in positions])
 
 
 def _assign_ftz(capacity: np.ndarray, share: float, timeline: Timeline, rng: np.random.Generator) -> np.ndarray:
+    """When each region's FTZ opens, in years since the start (inf: none)."""
     n = len(capacity)
     n_ftz = int(round(share * n))
-    ftz_step = np.full(n, NEVER, dtype=np.int64)
+    ftz_years = np.full(n, np.inf)
     if n_ftz == 0:
-        return ftz_step
+        return ftz_years
     # richer regions get FTZs earlier, as in the real waves (Shanghai first, Xinjiang last)
     chosen = rng.choice(n, size=n_ftz, replace=False, p=capacity / capacity.sum())
     order = chosen[np.argsort(-capacity[chosen], kind="stable")]
-    ftz_step[order] = _historical_ftz_steps(n_ftz, timeline)
-    return ftz_step
+    ftz_years[order] = _historical_ftz_years(n_ftz, timeline)
+    return ftz_years
 
 
 def _synthetic(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
@@ -165,8 +178,9 @@ def _synthetic(params: Parameters, timeline: Timeline, rng: np.random.Generator)
     width = len(str(n))
     names = [f"R{i:0{width}d}" for i in range(n)]
     angle = 2 * np.pi * np.arange(n) / n
+    ftz_years = _assign_ftz(capacity, net.ftz_share, timeline, rng)
     return RegionSet(names=names, names_zh=[f"区域{i}" for i in range(n)], gdp_per_capita=np.full(n, np.nan),
-                     base_capacity=capacity, ftz_step=_assign_ftz(capacity, net.ftz_share, timeline, rng),
+                     base_capacity=capacity, ftz_step=_ftz_steps(ftz_years, timeline), ftz_years=ftz_years,
                      x=np.cos(angle), y=np.sin(angle), adjacency=matrix, cluster_names=[],
                      membership=np.zeros((n, 0)), kind=net.kind)
 
@@ -247,7 +261,8 @@ def _prefectures(params: Parameters, timeline: Timeline, rng: np.random.Generato
     gdp = base.gdp_per_capita[province_of] * np.where(capital, 1.3, 1.0) * np.exp(
         params.regions.capacity_sd * rng.standard_normal(n))
     ftz_step = np.where(capital, base.ftz_step[province_of], NEVER).astype(np.int64)
-    return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp,
+    ftz_years = np.where(capital, base.ftz_years[province_of], np.inf)
+    return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp, ftz_years=ftz_years,
                      base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity), ftz_step=ftz_step,
                      x=x, y=y, adjacency=matrix, cluster_names=base.cluster_names,
                      membership=base.membership[province_of], kind="prefectures", sea_ties=frozenset(sea))
@@ -302,15 +317,16 @@ def _edge_list(params: Parameters, timeline: Timeline, rng: np.random.Generator)
         gdp = prov.loc[names, "gdp_per_capita"].to_numpy(float)
         capacity = _capacity_from_gdp(gdp, params.regions.capacity_elasticity)
         ftz_table = china.ftz().set_index("province")
-        ftz_step = np.array([max(1, timeline.step_of(ftz_table.loc[r, "launched"])) if r in ftz_table.index else NEVER
-                             for r in names], dtype=np.int64)
+        ftz_years = np.array([max(0.0, timeline.years_of(ftz_table.loc[r, "launched"])) if r in ftz_table.index
+                              else np.inf for r in names])
         x, y = prov.loc[names, "lon"].to_numpy(float), prov.loc[names, "lat"].to_numpy(float)
         names_zh = prov.loc[names, "name_zh"].tolist()
     else:
         gdp = np.full(n, np.nan)
         capacity = np.exp(params.regions.capacity_sd * rng.standard_normal(n))
-        ftz_step = _assign_ftz(capacity, params.network.ftz_share, timeline, rng)
+        ftz_years = _assign_ftz(capacity, params.network.ftz_share, timeline, rng)
         angle = 2 * np.pi * np.arange(n) / n
         x, y, names_zh = np.cos(angle), np.sin(angle), list(names)
-    return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp, base_capacity=capacity, ftz_step=ftz_step,
-                     x=x, y=y, adjacency=matrix, cluster_names=[], membership=np.zeros((n, 0)), kind="edge_list")
+    return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp, base_capacity=capacity,
+                     ftz_step=_ftz_steps(ftz_years, timeline), ftz_years=ftz_years, x=x, y=y, adjacency=matrix,
+                     cluster_names=[], membership=np.zeros((n, 0)), kind="edge_list")

@@ -249,6 +249,11 @@ class LearningChannel(Section):
     cost: float = P(0.2, unit="benefit units", ge=0, le=10,
                     description="Implementation cost of an innovation of complexity 1 in a region of capacity 1.",
                     why="Assumed; cost scales with complexity / capacity.")
+    evidence_lag_months: float = P(3.0, unit="months", ge=0, le=120,
+                                   description="Time from an adoption until others see its outcome (its result "
+                                   "reaches them through reporting).",
+                                   why="A quarter: the reporting cycle of replication ledgers (seed 000). It also "
+                                   "makes the flow of evidence independent of the step for steps up to this long.")
 
 
 class CompetitionChannel(Section):

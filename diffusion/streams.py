@@ -31,6 +31,7 @@ ADOPT = 1            # does an undecided pair adopt this step
 OUTCOME_A = 2        # the two uniforms of an adoption's outcome noise (Box-Muller)
 OUTCOME_B = 3
 CORRECT = 4          # is a failure corrected
+EVIDENCE = 5         # in which of two steps an outcome reaches others (rounding its arrival time)
 # purposes of the set-up generators
 NETWORK = 101
 INSTITUTIONS = 102

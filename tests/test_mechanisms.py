@@ -109,7 +109,8 @@ def test_the_lead_rotates_by_term_and_pulls_members():
 # ---------------------------------------------------------------------------------------- mandate
 def test_mandate_pressure_deadline_penalty_and_the_part_of_the_step_by_hand():
     # quarterly steps; step 6 covers [1.25, 1.5) years. Item 0 binding since the start (deadline 1 year,
-    # so 0.25 overdue at 1.25), item 1 binding issued at 1.4167 (in this step), item 2 best practice.
+    # so 0.375 overdue at the step's middle, 1.375), item 1 binding issued at 1.4167 (in this step),
+    # item 2 best practice.
     timeline = Timeline(__import__("datetime").date(2013, 7, 1), "quarter", 48)
     adopted = np.zeros((3, 3), bool)
     adopted[0, 0] = True            # region 0 did its only due item; 1 and 2 did not
@@ -126,7 +127,7 @@ def test_mandate_pressure_deadline_penalty_and_the_part_of_the_step_by_hand():
     rows, cols = pairs((1, 0), (1, 1), (1, 2), (2, 0), (0, 1))
     out = np.zeros(5)
     mandate.fill(out, rows, cols, *inputs)
-    escalated = 1 + 0.5 * 0.25 / 1.0
+    escalated = 1 + 0.5 * 0.375 / 1.0
     assert out[0] == pytest.approx(2.4 * 1.0 * 1.0 * (1 + 0.5) * escalated)        # behind: penalty applies
     assert out[1] == pytest.approx(2.4 * 1.0 * 0.5 * (1 + 0.5) * 1.0 * (1 / 3))     # a third of the step left
     assert out[2] == pytest.approx(2.4 * 1.0 * 1.0 * 0.3)                           # non-binding
@@ -170,16 +171,17 @@ def test_outcomes_failure_correction_blame_and_reporting_by_hand():
     benefit, fit = np.array([0.5, -0.2]), np.ones((3, 2))
     quality, commerce, drag, domain = np.array([1.0, 2.0, 1.0]), np.array([True, False, False]), np.ones(2), np.array([True, False])
     correction = np.array([0.0, 1.0, 0.0])
+    times = np.array([0.5, 0.75, 0.25])    # region 2 failed half a year (its blame's half-life) before the end
     outcome, failed, corrected, dropped, mandated = failure.realise(
-        rows, cols, streams.run_key(0, 0), 3, benefit, fit, np.zeros(2), quality, commerce, 0.1, drag, domain,
-        correction, True, 0.0, np.array([0.3, 0.9, 0.3]), np.array([0.5, np.inf]), 0.75, np.array([True, False, False]),
-        np.array([0, 2], I64), adopted, abandoned, blame, centre_sum, centre_count)
+        rows, cols, times, streams.run_key(0, 0), 3, benefit, fit, np.zeros(2), quality, commerce, 0.1, drag, domain,
+        correction, True, 0.0, np.array([0.3, 0.9, 0.3]), np.array([0.5, np.inf]), 0.75, 0.5,
+        np.array([True, False, False]), np.array([0, 2], I64), adopted, abandoned, blame, centre_sum, centre_count)
     assert outcome == pytest.approx([0.5 * 1.1, -0.4, -0.2])
     assert failed.tolist() == [False, True, True]
     # region 1 could correct (c = 1) but the reform itself does not work there (b fit Q < 0): abandoned
     assert corrected.tolist() == [False, False, False] and dropped.tolist() == [False, True, True]
     assert not adopted[1, 1] and not adopted[2, 1] and abandoned[1, 1] and abandoned[2, 1]
-    assert blame == pytest.approx([0.0, 0.1, 0.7])
+    assert blame == pytest.approx([0.0, 0.1, 0.7 / 2])
     assert mandated.tolist() == [True, False, False]
     # reported: region 0 (feedback) and region 2, the origin of innovation 1; region 1 reports nothing
     assert centre_sum == pytest.approx([0.55, -0.2]) and centre_count.tolist() == [1.0, 1.0]
@@ -203,23 +205,40 @@ def test_the_draw_turns_hazards_into_probabilities_and_shares():
     hazards[3] = [3e6, 0.0, 0.0, 1e6, 0.0]     # mandate
     factor = np.array([1.0, 1.0, 1.0, 0.5, 1.0])   # halves pair 3's voluntary hazard
     key = streams.run_key(0, 0)
-    chosen_rows, chosen_cols, shares = engine.decide(hazards, engine.VOLUNTARY, factor, rows, cols, key, 5, 0.25,
-                                                     adopted, step)
+    chosen_rows, chosen_cols, shares, times = engine.decide(hazards, engine.VOLUNTARY, factor, rows, cols, key, 5,
+                                                            1.0, 0.25, adopted, step)
     assert list(zip(chosen_rows.tolist(), chosen_cols.tolist())) == [(0, 0), (1, 1)]
+    assert ((1.0 <= times) & (times < 1.0 + 1e-5)).all()   # a huge hazard fires at once
     assert shares[0] == pytest.approx([0.25, 0, 0, 0.75]) and shares[1] == pytest.approx([1 / 3, 0, 0, 2 / 3])
     assert adopted[0, 0] and adopted[1, 1] and step[0, 0] == 5 and not adopted[0, 1]
 
 
 def test_the_adoption_probability_is_one_minus_exp_of_hazard_times_step():
     # one pair, hazard 0.8 a year at quarterly steps: 1 - exp(-0.2) of 20,000 independent (key, step) draws
-    hits = 0
+    hits, times = 0, []
     for t in range(20_000):
         adopted = np.zeros((1, 1), bool)
-        hits += engine.decide(np.array([[0.8], [0.0], [0.0], [0.0]]), engine.VOLUNTARY, np.ones(1),
-                              np.zeros(1, I64), np.zeros(1, I64), streams.run_key(1, 0), t, 0.25, adopted,
-                              np.zeros((1, 1), np.int32))[0].size
+        chosen = engine.decide(np.array([[0.8], [0.0], [0.0], [0.0]]), engine.VOLUNTARY, np.ones(1),
+                               np.zeros(1, I64), np.zeros(1, I64), streams.run_key(1, 0), t, 0.0, 0.25, adopted,
+                               np.zeros((1, 1), np.int32))
+        hits += chosen[0].size
+        times.extend(chosen[3])
     p = 1 - math.exp(-0.2)
     assert abs(hits / 20_000 - p) < 4 * math.sqrt(p * (1 - p) / 20_000)
+    # given that it fired within the step, when: a truncated exponential, mean 1/l - dt e^(-l dt) / (1 - e^(-l dt))
+    mean = 1 / 0.8 - 0.25 * math.exp(-0.2) / p
+    assert abs(np.mean(times) - mean) < 4 * 0.25 / math.sqrt(12 * hits) and max(times) < 0.25
+
+
+def test_outcomes_arrive_after_the_evidence_lag_on_average():
+    # adoptions at 1.1 years, lag 0.25: arrival 1.35, between the starts of steps 6 (1.25) and 7 (1.5)
+    n = 20_000
+    rows, cols = np.arange(n, dtype=I64), np.zeros(n, I64)
+    steps = engine.arrival_steps(rows, cols, np.full(n, 1.1), streams.run_key(0, 0), 5, 0.25, 0.25)
+    assert set(steps.tolist()) == {6, 7}
+    assert abs(((steps - 1) * 0.25).mean() - 1.35) < 0.005
+    # a lag shorter than the step cannot deliver in the past: the next step at the earliest
+    assert (engine.arrival_steps(rows[:10], cols[:10], np.full(10, 1.1), streams.run_key(0, 0), 5, 0.0, 0.25) == 6).all()
 
 
 # -------------------------------------------------------------------------------------------- time
