@@ -354,20 +354,10 @@ class DiffusionModel(mesa.Model):
             self.running = False
 
     def run(self) -> DiffusionModel:
-        """Run all steps of the horizon; returns the model for chaining.
-
-        At the end the model lets go of Mesa's per-model id counter (``Agent._ids``, which keeps every
-        model alive in Mesa 3.3: Mesa issue 3179), so a process running thousands of models stays flat."""
+        """Run all steps of the horizon; returns the model for chaining."""
         while self.running and self.steps < self.timeline.steps:
             self.step()
-        self.release()
         return self
-
-    def release(self) -> None:
-        """Drop Mesa's class-level reference to this model (no agents can be added after this)."""
-        ids = getattr(mesa.Agent, "_ids", None)
-        if ids is not None:
-            ids.pop(self, None)
 
     def _born(self, t: int) -> np.ndarray:
         """Innovations born by step t (t >= 1), kept until the next birth; ``state.position`` maps each

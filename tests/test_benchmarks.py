@@ -59,10 +59,18 @@ def test_replicate_benchmark_splits_a_replicate(tmp_path):
     assert 0 < parts < result["replicate_ms"]
 
 
+def test_memory_benchmark_reports_the_growth(tmp_path):
+    out = tmp_path / "memory.json"
+    bench("bench_memory.py", "--runs", 20, "--json", out)
+    result = json.loads(out.read_text())
+    assert result["runs"] == 20 and result["marks"][-1]["runs"] == 20 and result["target_mb"] == 50
+
+
 @pytest.mark.parametrize("script, args, message", [
     ("bench_replicate.py", ("--replicates", 0), "--replicates must be at least 1 (given: 0)"),
     ("bench_model.py", ("--repeat", 0), "--repeat must be at least 1 (given: 0)"),
     ("bench_ensemble.py", ("--replicates", 5, "--workers", 0), "--workers must be at least 1 (given: 0)"),
+    ("bench_memory.py", ("--runs", 0), "--runs must be at least 1 (given: 0)"),
 ])
 def test_a_benchmark_given_no_runs_says_so_instead_of_failing_inside(tmp_path, script, args, message):
     out = tmp_path / "result.json"
