@@ -27,10 +27,25 @@ VOLUNTARY = True
 
 
 def inputs(model, t: int, columns: np.ndarray):
-    """What :func:`fill` needs this step, or None when the channel adds nothing."""
+    """What :func:`fill` needs this step, or None when the channel adds nothing: the rival shares at the
+    step's start."""
     spec = model.params.channels.competition
     if not spec.enabled or spec.weight_per_year == 0:
         return None
+    return _inputs(model, t, columns, model.state.adopted[:, columns].astype(float))
+
+
+def midpoint(model, t: int, columns: np.ndarray, rows: np.ndarray, cols: np.ndarray, half: np.ndarray):
+    """The inputs again, with the rival shares at the middle of the step: each undecided pair counts
+    as adopted with ``half``, its probability of adopting in the step's first half. Rivals' adoptions
+    during a step then press from when they happen, not from the next step (second order in the step)."""
+    state = model.state.adopted[:, columns].astype(float)
+    state[rows, model.state.position[cols]] = half
+    return _inputs(model, t, columns, state)
+
+
+def _inputs(model, t: int, columns: np.ndarray, state: np.ndarray):
+    spec = model.params.channels.competition
     s = model.structure
     w = s.rivals
     if spec.include_ftz_peers:   # open FTZs rank against each other
@@ -38,11 +53,11 @@ def inputs(model, t: int, columns: np.ndarray):
         ranked = model._ftz_cache[0] > 1
     else:
         ftz, denominator, ranked = model._no_ftz, s.rival_denominator, False
-    share = shares(w.indptr, w.indices, w.data, model.state.adopted, columns, ftz, ranked, denominator)
+    share = shares(w.indptr, w.indices, w.data, state, ftz, ranked, denominator)
     coordination = model.params.coordination
     if coordination.rotating_lead > 0 and s.membership.shape[1]:
         leads = current_leads(s.membership, model.timeline.start_years(t), coordination.lead_term_months / 12.0)
-        share += coordination.rotating_lead * lead_pull(s.membership, leads, model.state.adopted[:, columns])
+        share += coordination.rotating_lead * lead_pull(s.membership, leads, state)
     return spec.weight_per_year, share, model.state.position
 
 
@@ -76,38 +91,35 @@ def rival_denominator(weight_total: np.ndarray, ftz_open: np.ndarray | None) -> 
 
 def rival_share(weights: sparse.csr_matrix, weight_total: np.ndarray, adopted: np.ndarray,
                 ftz_open: np.ndarray | None, denominator: np.ndarray | None = None) -> np.ndarray:
-    """Weighted share of rivals that adopted each innovation (regions x innovations of ``adopted``);
-    ``denominator`` is :func:`rival_denominator`'s, when already known."""
+    """Weighted share of rivals that adopted each innovation (regions x innovations of ``adopted``, 0/1
+    or, for an expected state, between); ``denominator`` is :func:`rival_denominator`'s, when known."""
     if denominator is None:
         denominator = rival_denominator(weight_total, ftz_open)[0]
-    adopted = np.asarray(adopted) > 0
     ftz = np.zeros(adopted.shape[0], bool) if ftz_open is None else np.asarray(ftz_open, bool)
-    return shares(weights.indptr, weights.indices, weights.data, adopted, np.arange(adopted.shape[1]), ftz,
+    return shares(weights.indptr, weights.indices, weights.data, np.asarray(adopted, float), ftz,
                   ftz_open is not None and bool(ftz.sum() > 1), denominator)
 
 
 @numba.njit(cache=True)
-def shares(indptr, indices, data, adopted, columns, ftz, ranked, denominator):
-    """share[r, c] for the innovations ``columns`` (see the module docstring): W's row r over the
-    adopters, plus the open FTZs that adopted when r is an open FTZ and FTZs rank, over the denominator."""
-    regions = adopted.shape[0]
-    width = columns.size
+def shares(indptr, indices, data, state, ftz, ranked, denominator):
+    """share[r, c] (see the module docstring) for a regions x innovations adoption state: W's row r
+    times the state, plus the open FTZs' adoptions when r is an open FTZ and FTZs rank, over the
+    denominator."""
+    regions, width = state.shape
     out = np.zeros((regions, width))
     ftz_count = np.zeros(width)
     if ranked:
         for j in range(regions):
             if ftz[j]:
                 for c in range(width):
-                    if adopted[j, columns[c]]:
-                        ftz_count[c] += 1.0
+                    ftz_count[c] += state[j, c]
     for r in range(regions):
         row = out[r]
         for jj in range(indptr[r], indptr[r + 1]):
             j = indices[jj]
             v = data[jj]
             for c in range(width):
-                if adopted[j, columns[c]]:
-                    row[c] += v
+                row[c] += v * state[j, c]
         if ranked and ftz[r]:
             for c in range(width):
                 row[c] += ftz_count[c]

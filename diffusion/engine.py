@@ -8,7 +8,9 @@
 - :data:`CHANNELS`: the channel modules, in the order of the attribution columns. A channel is a module
   with ``NAME``, ``LABEL``, ``VOLUNTARY``, ``inputs(model, t, columns)`` (numpy: what its hazard needs this
   step, or None) and a compiled ``fill(out, rows, cols, *inputs)`` that writes its hazard (1/year) for
-  each undecided pair. Adding a channel means adding a module here; no other channel changes.
+  each undecided pair. Adding a channel means adding a module here; no other channel changes. A
+  channel driven by others' adoptions may also have ``midpoint(model, t, columns, rows, cols, half)``:
+  its inputs at the state expected half-way through the step, used for its final hazard.
 - :func:`undecided` lists the pairs to decide; :func:`decide` turns the channels' hazards into
   adoptions: lambda = sum_k lambda_k (voluntary ones times the institutional factor), probability
   1 - exp(-lambda dt) against the pair's keyed uniform, and each channel's share lambda_k / lambda.
@@ -159,6 +161,20 @@ def decide(hazards, voluntary, factor, rows, cols, key, t, start, dt, adopted, a
         adopted[rows[k], cols[k]] = True
         adoption_step[rows[k], cols[k]] = t
     return out_rows, out_cols, shares, when[:found].copy()
+
+
+@numba.njit(cache=True)
+def half_step_probability(hazards, voluntary, factor, dt):
+    """Per pair, the probability of adopting within the first half of the step: 1 - exp(-lambda dt / 2),
+    with lambda as :func:`decide` will total it (voluntary channels times ``factor``)."""
+    channels, n = hazards.shape
+    out = np.empty(n)
+    for k in range(n):
+        total = 0.0
+        for h in range(channels):
+            total += hazards[h, k] * factor[k] if voluntary[h] else hazards[h, k]
+        out[k] = -np.expm1(-0.5 * total * dt)
+    return out
 
 
 @numba.njit(cache=True)

@@ -391,14 +391,24 @@ class DiffusionModel(mesa.Model):
         st, s = self.state, self.structure
         rows, cols = engine.undecided(st.adopted, columns)
         hazards = np.zeros((N_CHANNELS, rows.size))
+        active = []
         for k, channel in enumerate(engine.CHANNELS):
             inputs = channel.inputs(self, t, columns)
             if inputs is not None:
                 channel.fill(hazards[k], rows, cols, *inputs)
+                active.append(k)
         factor = np.empty(rows.size)
         exposure = s.exposure_base * (1.0 + self.params.failure.blame_weight * st.blame)
         voluntary_factor(factor, rows, cols, exposure, self.innovations.risk, s.reward_gain, st.abandoned,
                          self.available_share(t))
+        # channels driven by others' adoptions look again at the middle of the step, at the state expected
+        # from the hazards at its start (a midpoint rule: rivals press from when they adopt)
+        again = [k for k in active if hasattr(engine.CHANNELS[k], "midpoint")]
+        if again:
+            half = engine.half_step_probability(hazards, engine.VOLUNTARY, factor, self.dt)
+            for k in again:
+                channel = engine.CHANNELS[k]
+                channel.fill(hazards[k], rows, cols, *channel.midpoint(self, t, columns, rows, cols, half))
         return engine.decide(hazards, engine.VOLUNTARY, factor, rows, cols, self.key, t, self.timeline.start_years(t),
                              self.dt, st.adopted, st.adoption_step)
 
