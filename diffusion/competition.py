@@ -32,16 +32,34 @@ def inputs(model, t: int, columns: np.ndarray):
     spec = model.params.channels.competition
     if not spec.enabled or spec.weight_per_year == 0:
         return None
-    return _inputs(model, t, columns, model.state.adopted[:, columns].astype(float))
+    return _inputs(model, t, columns, expected_state(model.state.adopted, columns, _NO_PAIRS, _NO_PAIRS,
+                                                     model.state.position, _NO_HALF))
 
 
 def midpoint(model, t: int, columns: np.ndarray, rows: np.ndarray, cols: np.ndarray, half: np.ndarray):
     """The inputs again, with the rival shares at the middle of the step: each undecided pair counts
     as adopted with ``half``, its probability of adopting in the step's first half. Rivals' adoptions
     during a step then press from when they happen, not from the next step (second order in the step)."""
-    state = model.state.adopted[:, columns].astype(float)
-    state[rows, model.state.position[cols]] = half
-    return _inputs(model, t, columns, state)
+    return _inputs(model, t, columns, expected_state(model.state.adopted, columns, rows, cols, model.state.position,
+                                                     half))
+
+
+_NO_PAIRS = np.zeros(0, np.int64)
+_NO_HALF = np.zeros(0)
+
+
+@numba.njit(cache=True)
+def expected_state(adopted, columns, rows, cols, position, half):
+    """Regions x available innovations: 1 where adopted, else 0, or for the listed undecided pairs their
+    probability ``half`` of adopting by the middle of the step."""
+    out = np.zeros((adopted.shape[0], columns.size))
+    for r in range(adopted.shape[0]):
+        for c in range(columns.size):
+            if adopted[r, columns[c]]:
+                out[r, c] = 1.0
+    for k in range(rows.size):
+        out[rows[k], position[cols[k]]] = half[k]
+    return out
 
 
 def _inputs(model, t: int, columns: np.ndarray, state: np.ndarray):

@@ -176,7 +176,7 @@ class DiffusionModel(mesa.Model):
         self._innovation_constants()
         self._events: list[dict[str, np.ndarray]] = []
         self._events_joined: tuple[int, dict[str, np.ndarray]] = (0, {})
-        self._pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}   # outcomes on their way
+        self._pending: list[tuple[np.ndarray, ...]] = []   # outcomes on their way: rows, cols, outcome, arrival step
         self.region_agents = [Region(self, r) for r in range(self.n_regions)]
         self.centre = CentralGovernment(self)
         self._stats: dict[str, float] = {}
@@ -440,19 +440,28 @@ class DiffusionModel(mesa.Model):
         return outcome
 
     def _send(self, t: int, rows: np.ndarray, cols: np.ndarray, times: np.ndarray, outcome: np.ndarray) -> None:
-        """Queue this step's outcomes for the step at whose start they reach others (learning)."""
+        """Queue this step's outcomes with the step at whose start each reaches others (learning)."""
         if not self.params.channels.learning.enabled or not outcome.size:
             return
         lag = self.params.channels.learning.evidence_lag_months / 12.0
         arrival = engine.arrival_steps(rows, cols, times, self.key, t, lag, self.dt)
-        for step in np.unique(arrival):
-            if step <= self.timeline.steps:
-                due = arrival == step
-                self._pending.setdefault(int(step), []).append((rows[due], cols[due], outcome[due]))
+        self._pending.append((rows, cols, outcome, arrival))
 
     def _receive(self, t: int) -> None:
         """The outcomes arriving at the start of step t update the beliefs of the regions that see them."""
-        arriving = self._pending.pop(t, None)
+        if not self._pending:
+            return
+        arriving, waiting = [], []
+        for rows, cols, outcome, arrival in self._pending:
+            due = arrival == t
+            if due.all():
+                arriving.append((rows, cols, outcome))
+            elif due.any():
+                arriving.append((rows[due], cols[due], outcome[due]))
+                waiting.append((rows[~due], cols[~due], outcome[~due], arrival[~due]))
+            else:
+                waiting.append((rows, cols, outcome, arrival))
+        self._pending = waiting
         if not arriving:
             return
         rows, cols, outcome = (np.concatenate(parts) for parts in zip(*arriving)) if len(arriving) > 1 else arriving[0]
