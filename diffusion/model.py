@@ -176,7 +176,7 @@ class DiffusionModel(mesa.Model):
         self._innovation_constants()
         self._events: list[dict[str, np.ndarray]] = []
         self._events_joined: tuple[int, dict[str, np.ndarray]] = (0, {})
-        self._pending: list[tuple[np.ndarray, ...]] = []   # outcomes on their way: rows, cols, outcome, arrival step
+        self._pending: dict[int, list[tuple[np.ndarray, ...]]] = {}   # outcomes on their way, by arrival step
         self.region_agents = [Region(self, r) for r in range(self.n_regions)]
         self.centre = CentralGovernment(self)
         self._stats: dict[str, float] = {}
@@ -445,29 +445,18 @@ class DiffusionModel(mesa.Model):
             return
         lag = self.params.channels.learning.evidence_lag_months / 12.0
         arrival = engine.arrival_steps(rows, cols, times, self.key, t, lag, self.dt)
-        self._pending.append((rows, cols, outcome, arrival))
+        first, last = int(arrival.min()), min(int(arrival.max()), self.timeline.steps)
+        for step in range(first, last + 1):   # a lag of a step or less: two arrival steps
+            due = arrival == step
+            if due.any():
+                self._pending.setdefault(step, []).append((rows[due], cols[due], outcome[due]))
 
     def _receive(self, t: int) -> None:
         """The outcomes arriving at the start of step t update the beliefs of the regions that see them."""
-        if not self._pending:
-            return
-        arriving, waiting = [], []
-        for rows, cols, outcome, arrival in self._pending:
-            due = arrival == t
-            if due.all():
-                arriving.append((rows, cols, outcome))
-            elif due.any():
-                arriving.append((rows[due], cols[due], outcome[due]))
-                waiting.append((rows[~due], cols[~due], outcome[~due], arrival[~due]))
-            else:
-                waiting.append((rows, cols, outcome, arrival))
-        self._pending = waiting
-        if not arriving:
-            return
-        rows, cols, outcome = (np.concatenate(parts) for parts in zip(*arriving)) if len(arriving) > 1 else arriving[0]
         v = self.structure.visibility
-        learning.spread(rows, cols, outcome, v.indptr, v.indices, v.data, self.structure.broadcast,
-                        self.state.belief_mean, self.state.belief_precision, self.signal_precision)
+        for rows, cols, outcome in self._pending.pop(t, ()):
+            learning.spread(rows, cols, outcome, v.indptr, v.indices, v.data, self.structure.broadcast,
+                            self.state.belief_mean, self.state.belief_precision, self.signal_precision)
 
     def _record(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, pilot: np.ndarray,
                 mandated: np.ndarray, outcome: np.ndarray, failed: np.ndarray, corrected: np.ndarray,
