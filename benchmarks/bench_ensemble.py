@@ -30,11 +30,24 @@ from diffusion.run import map_jobs
 REGIONS, INNOVATIONS, STEPS = 31, 349, 48
 
 
+_GRAPH: list = []
+
+
+def border_graph():
+    """The provincial border graph and its degrees, built once per process."""
+    if not _GRAPH:
+        from diffusion import make_parameters
+        from diffusion.network import build_regions
+        from diffusion.timeline import Timeline
+        params = make_parameters({})
+        adjacency = build_regions(params, Timeline(params.time.start, "quarter", 48), None).adjacency.tocsr()
+        _GRAPH.extend([adjacency, np.asarray(adjacency.sum(axis=1)).ravel()])
+    return _GRAPH
+
+
 def si_replicate(seed: int) -> float:
     """One replicate of the reference: SI with hazard 0.08 x (share of adopted neighbours) a step."""
-    from diffusion.model import DiffusionModel
-    adjacency = DiffusionModel(seed=0).regions.adjacency   # the provincial border graph (cached)
-    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    adjacency, degree = border_graph()
     rng = np.random.default_rng(seed)
     adopted = np.zeros((REGIONS, INNOVATIONS))
     adopted[rng.integers(0, REGIONS, INNOVATIONS), np.arange(INNOVATIONS)] = 1.0
@@ -74,6 +87,7 @@ def main() -> None:
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1 (given: {getattr(args, name)})")
     ours(2, 1)   # compiled kernels loaded from numba's cache, imports warm
+    border_graph()   # built before the workers fork, as the model's provincial network is
     rounds = []
     for _ in range(args.rounds):
         ours_s = ours(args.replicates, args.workers)

@@ -132,17 +132,23 @@ def shares(indptr, indices, data, state, ftz, ranked, denominator):
                 for c in range(width):
                     ftz_count[c] += state[j, c]
     for r in range(regions):
-        row = out[r]
+        if width == 1:   # one innovation (an SI process): a plain sparse dot product
+            total = 0.0
+            for jj in range(indptr[r], indptr[r + 1]):
+                total += data[jj] * state[indices[jj], 0]
+            if ranked and ftz[r]:
+                total += ftz_count[0]
+            out[r, 0] = total / denominator[r]
+            continue
         for jj in range(indptr[r], indptr[r + 1]):
             j = indices[jj]
             v = data[jj]
             for c in range(width):
-                row[c] += v * state[j, c]
-        if ranked and ftz[r]:
-            for c in range(width):
-                row[c] += ftz_count[c]
+                out[r, c] += v * state[j, c]
         for c in range(width):
-            row[c] /= denominator[r]
+            if ranked and ftz[r]:
+                out[r, c] += ftz_count[c]
+            out[r, c] /= denominator[r]
     return out
 
 

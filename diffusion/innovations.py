@@ -157,7 +157,7 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
         birth = created
     else:
         birth_years = (created - 1 + within) * timeline.dt + (auth_lag if plan is None else 0.0)
-        birth = np.array([timeline.step_at(y) for y in birth_years], dtype=np.int64)
+        birth = timeline.steps_at(birth_years)
     keep = birth <= params.time.steps  # ideas whose pilot would start after the horizon are not part of the run
     created, origin, pathway, birth, birth_years = created[keep], origin[keep], pathway[keep], birth[keep], birth_years[keep]
     eval_lag, shift, sd_factor = eval_lag[keep], shift[keep], sd_factor[keep]
@@ -182,5 +182,5 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
     return Innovations(category=category, categories=categories, origin=origin, pathway=pathway, birth_step=birth,
                        birth_years=birth_years,
                        benefit=benefit, risk=risk, complexity=complexity, fit=fit,
-                       evaluation_step=np.array([timeline.step_at(y) for y in evaluation_years], dtype=np.int64),
+                       evaluation_step=timeline.steps_at(evaluation_years),
                        evaluation_years=evaluation_years)

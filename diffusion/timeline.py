@@ -78,6 +78,10 @@ class Timeline:
         """Step whose period contains a time in years since the start (may be < 1 or > steps)."""
         return int(np.floor(years / self.dt + 1e-9)) + 1
 
+    def steps_at(self, years: np.ndarray) -> np.ndarray:
+        """:meth:`step_at` for an array of times."""
+        return (np.floor(np.asarray(years, float) / self.dt + 1e-9) + 1).astype(np.int64)
+
     def step_of(self, day: date) -> int:
         """Step whose period contains a date (may be < 1 or > steps)."""
         if self.months is None:
