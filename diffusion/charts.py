@@ -159,11 +159,12 @@ def channel_attribution(channels: pd.DataFrame, lang: str = "en", size: str = "p
 
 
 def adoption_lags(adoptions: pd.DataFrame, innovations: pd.DataFrame) -> pd.DataFrame:
-    """Quarters from pilot to each (kept, non-pilot) adoption, with region and category."""
+    """Years from pilot to each (kept, non-pilot) adoption, with region and category: from the first
+    days of their periods, so the same whatever the step length."""
     kept = adoptions[~adoptions["pilot"] & ~adoptions["abandoned"]]
-    births = innovations[["run", "innovation", "birth_step"]]
+    births = innovations[["run", "innovation", "birth_date"]]
     lags = kept.merge(births, on=["run", "innovation"], how="left")
-    lags["lag"] = lags["step"] - lags["birth_step"]
+    lags["lag"] = (pd.to_datetime(lags["date"]) - pd.to_datetime(lags["birth_date"])).dt.days / 365.25
     return lags[["run", "region", "category", "lag"]]
 
 
@@ -209,7 +210,7 @@ def province_map(regions: pd.DataFrame, network: pd.DataFrame, adoptions: pd.Dat
 
 def region_category_heatmap(adoptions: pd.DataFrame, innovations: pd.DataFrame, lang: str = "en",
                             size: str = "page"):
-    """Heatmap of the mean quarters from pilot to adoption, regions x categories."""
+    """Heatmap of the mean years from pilot to adoption, regions x categories."""
     lags = adoption_lags(adoptions, innovations)
     table = lags.pivot_table(index="region", columns="category", values="lag", aggfunc="mean")
     table = table.loc[table.mean(axis=1).sort_values().index]
