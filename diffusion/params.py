@@ -603,6 +603,8 @@ def with_changes(params: Parameters, changes: dict[str, Any]) -> Parameters:
     """Return a copy with dotted-path changes applied, e.g. {"institutions.fault_tolerance": 0.9}; validated."""
     data = params.model_dump(mode="json")
     for dotted, value in changes.items():
+        if renamed(dotted):
+            raise ValueError(renamed(dotted))
         node = data
         parts = dotted.split(".")
         for part in parts[:-1]:

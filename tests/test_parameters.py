@@ -63,3 +63,10 @@ def test_with_changes_applies_dotted_paths_and_rejects_unknown():
     assert params.institutions.fault_tolerance == 0.9
     with pytest.raises(ValueError, match="no such parameter"):
         with_changes(Parameters(), {"institutions.fault_tolerence": 0.9})
+
+
+def test_an_old_key_in_a_sweep_or_change_names_its_replacement():
+    from diffusion import with_changes
+    with pytest.raises(ValueError, match="channels.mandate.deadline was replaced in model version 0.2.0 by "
+                                         r"channels.mandate.deadline_months \(months"):
+        with_changes(make_parameters({}), {"channels.mandate.deadline": 4})
