@@ -34,11 +34,11 @@ def resident_mb() -> float:
 
 def test_many_runs_in_one_process_leave_the_resident_set_flat():
     params = make_parameters({})
-    for replicate in range(30):   # caches, compiled code and allocator pools settle first
+    for replicate in range(100):   # caches, compiled code and allocator pools settle first
         DiffusionModel(params, seed=1, replicate=replicate).run()
     gc.collect()
     before = resident_mb()
-    for replicate in range(30, 330):
+    for replicate in range(100, 400):
         DiffusionModel(params, seed=1, replicate=replicate).run()
     gc.collect()
     grown = resident_mb() - before
