@@ -142,7 +142,8 @@ def decide(hazards, voluntary, factor, rows, cols, key, t, start, dt, adopted, a
         if total <= 0.0:
             continue
         u = streams.uniform(key, streams.ADOPT, rows[k], cols[k], t)
-        if u < -np.expm1(-total * dt):
+        # 1 - exp(-x) <= x: a draw at or above lambda dt is no adoption, and needs no exponential
+        if u < total * dt and u < -np.expm1(-total * dt):
             chosen[found] = k
             when[found] = start + min(-np.log1p(-u) / total, dt)
             found += 1
