@@ -175,4 +175,5 @@ class CentralGovernment(mesa.Agent):
         if items.size and weight > 0 and m.params.channels.learning.enabled:
             # the published evidence reaches every region
             learning.publish(m.belief_mean, m.belief_precision, weight * m.centre_sum[items],
-                             weight * m.centre_count[items], m.signal_precision, items.astype(np.int64))
+                             weight * m.centre_count[items], m.signal_precision, items.astype(np.int64),
+                             m.learning_term)

@@ -548,6 +548,7 @@ def app(scenario: str | None, port: int, lang: str) -> None:
     model. The app starts from SCENARIO (default 'baseline'); stop it with Ctrl+C.
     """
     import os
+    import signal
     import socket
     import subprocess
 
@@ -566,10 +567,23 @@ def app(scenario: str | None, port: int, lang: str) -> None:
     click.echo(f"serving {resolved.name} on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
     command = [sys.executable, "-m", "solara", "run", "diffusion.app", "--host", "127.0.0.1", "--port", str(port),
                "--production", "--no-open"]
+    server = subprocess.Popen(command, env=env)
+
+    def stop(signum, frame):   # a terminated `diffusion app` takes its server with it
+        server.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
     try:
-        sys.exit(subprocess.call(command, env=env))
+        code = server.wait()
     except KeyboardInterrupt:
-        sys.exit(130)
+        server.terminate()
+        code = 130
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    sys.exit(code if code >= 0 else 128 - code)
 
 
 # ------------------------------------------------------------------------------------- calibrate

@@ -45,7 +45,26 @@ def inputs(model, t: int, columns: np.ndarray):
             share = np.nan_to_num((s.partners @ adopted) / s.partner_total[:, None])
         discount, mutual = 1.0 - s.mutual_recognition * share, True
     return (model.state.belief_mean, model.state.belief_precision, s.prior_precision, model.innovations.fit,
-            model.learning_cost, spec.weight_per_year, spec.sensitivity, discount, position, mutual)
+            model.learning_cost, spec.weight_per_year, spec.sensitivity, discount, position, mutual,
+            model.learning_term)
+
+
+def keeper(model) -> tuple:
+    """What the belief updates need to keep the learning term of each pair: (keep, term, fit, cost,
+    weight, sensitivity, prior precision). The term is a function of the pair's belief and fixed inputs,
+    so it is computed where a belief moves and read when the pair decides; not kept (keep False) when
+    mutual recognition makes the cost depend on partners' adoptions."""
+    spec = model.params.channels.learning
+    s = model.structure
+    keep = spec.enabled and not (s.mutual_recognition > 0 and s.partners.nnz)
+    if not keep:
+        return (False, _NONE2, _NONE2, _NONE2, 0.0, 0.0, 1.0)
+    return (True, np.zeros(model.state.belief_mean.shape), model.innovations.fit, model.learning_cost,
+            float(spec.weight_per_year), float(spec.sensitivity), float(s.prior_precision))
+
+
+#: for callers that keep no learning term (the belief updates then update beliefs only)
+NO_TERM = (False, _NONE2, _NONE2, _NONE2, 0.0, 0.0, 1.0)
 
 
 @numba.njit(cache=True, inline="always")
@@ -59,11 +78,16 @@ def hazard(weight, sensitivity, mean, precision, prior_precision, fit, cost):
 
 @numba.njit(cache=True)
 def fill(out, rows, cols, belief_mean, belief_precision, prior_precision, fit, cost, weight, sensitivity,
-         discount, position, mutual):
-    """lambda_L for each undecided pair (rows[k], cols[k])."""
+         discount, position, mutual, kept):
+    """lambda_L for each undecided pair (rows[k], cols[k]): the kept term (see :func:`keeper`), or
+    computed here when mutual recognition cuts the cost."""
+    keep, term = kept[0], kept[1]
     for k in range(rows.size):
         r = rows[k]
         i = cols[k]
+        if keep:
+            out[k] = term[r, i]
+            continue
         c = cost[r, i] * discount[r, position[i]] if mutual else cost[r, i]
         out[k] = hazard(weight, sensitivity, belief_mean[r, i], belief_precision[r, i], prior_precision, fit[r, i], c)
 
@@ -94,8 +118,10 @@ def _outcomes(rows, cols, outcome, regions, innovations):
 
 
 @numba.njit(cache=True, inline="always")
-def _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns):
-    """Region r takes in n signals summing to S about each innovation of ``columns``."""
+def _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns, kept):
+    """Region r takes in n signals summing to S about each innovation of ``columns``; the kept learning
+    term of each pair whose belief moved follows it."""
+    keep, term, fit, cost, weight, sensitivity, prior_precision = kept
     for u in range(columns.size):
         n = signal_count[u]
         if n == 0.0:
@@ -105,10 +131,13 @@ def _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_
         new_tau = tau + n * signal_precision[i]
         belief_mean[r, i] = (tau * belief_mean[r, i] + signal_precision[i] * signal_sum[u]) / new_tau
         belief_precision[r, i] = new_tau
+        if keep:
+            term[r, i] = hazard(weight, sensitivity, belief_mean[r, i], new_tau, prior_precision, fit[r, i], cost[r, i])
 
 
 @numba.njit(cache=True)
-def spread(rows, cols, outcome, indptr, indices, data, broadcast, belief_mean, belief_precision, signal_precision):
+def spread(rows, cols, outcome, indptr, indices, data, broadcast, belief_mean, belief_precision, signal_precision,
+           kept):
     """Outcomes of this step's adoptions reach the regions that see them, and update their beliefs:
     S = V @ Y + b_r sum_j Y_j and N = V @ C + b_r sum_j C_j per region (V: who sees whose results,
     b: the centre's two-way feedback)."""
@@ -133,12 +162,12 @@ def spread(rows, cols, outcome, indptr, indices, data, broadcast, belief_mean, b
             for u in range(width):
                 signal_sum[u] += v * outcome_sum[j, u]
                 signal_count[u] += v * outcome_count[j, u]
-        _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, unique)
+        _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, unique, kept)
     return unique
 
 
 @numba.njit(cache=True)
-def publish(belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns):
+def publish(belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns, kept):
     """Every region takes in the same evidence (the centre publishing what it knows of ``columns``)."""
     for r in range(belief_mean.shape[0]):
-        _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns)
+        _take_in(r, belief_mean, belief_precision, signal_sum, signal_count, signal_precision, columns, kept)

@@ -238,6 +238,7 @@ class DiffusionModel(mesa.Model):
         self.complexity_drag = inn.complexity ** -p.innovations.complexity_exponent
         self.learning_cost = p.channels.learning.cost * np.multiply.outer(1.0 / self.institutions.capacity,
                                                                           inn.complexity)
+        self.learning_term = learning.keeper(self)   # the learning hazard of each pair, kept between steps
         self._birth_order = np.sort(inn.birth_step)
         piloted = np.flatnonzero(inn.origin >= 0)   # innovations born in an FTZ, by birth step
         self._pilots_by_step = {int(step): piloted[inn.birth_step[piloted] == step]
@@ -456,7 +457,8 @@ class DiffusionModel(mesa.Model):
         v = self.structure.visibility
         for rows, cols, outcome in self._pending.pop(t, ()):
             learning.spread(rows, cols, outcome, v.indptr, v.indices, v.data, self.structure.broadcast,
-                            self.state.belief_mean, self.state.belief_precision, self.signal_precision)
+                            self.state.belief_mean, self.state.belief_precision, self.signal_precision,
+                            self.learning_term)
 
     def _record(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, pilot: np.ndarray,
                 mandated: np.ndarray, outcome: np.ndarray, failed: np.ndarray, corrected: np.ndarray,

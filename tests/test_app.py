@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -92,12 +93,35 @@ def served_app(tmp_path):
         _wait_for(f"http://127.0.0.1:{port}/", process)
         yield f"http://127.0.0.1:{port}/"
     finally:
-        process.terminate()
+        process.terminate()   # `diffusion app` stops the server it started
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         log.close()
+        deadline = time.monotonic() + 10
+        while serving(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = serving(port)
+        if left:   # never leave a server behind, even when the test is about to fail for it
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+        assert not left, f"`diffusion app` left its server running (pids {left})"
+
+
+def serving(port: int) -> list[int]:
+    """Processes whose command line serves the app on this port."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                words = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"solara" in b" ".join(words) and str(port).encode() in words:
+                found.append(int(entry.name))
+    return found
 
 
 def test_browser_changes_a_control_steps_and_the_charts_follow(served_app, tmp_path):

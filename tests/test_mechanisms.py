@@ -47,7 +47,8 @@ def test_learning_fill_applies_mutual_recognition_to_the_cost():
     position = np.array([0, 1], I64)
     rows, cols = pairs((0, 0), (1, 0))
     out = np.zeros(2)
-    learning.fill(out, rows, cols, mean, precision, 4.0, fit, cost, 1.0, 4.0, discount, position, True)
+    learning.fill(out, rows, cols, mean, precision, 4.0, fit, cost, 1.0, 4.0, discount, position, True,
+                  learning.NO_TERM)
     assert out[0] == pytest.approx(0.5 / (1 + math.exp(-4 * (0.5 - 0.2))))
     assert out[1] == pytest.approx(0.5 / (1 + math.exp(-4 * (0.5 - 0.4))))
 
@@ -60,7 +61,7 @@ def test_evidence_reaches_self_and_neighbours_and_updates_beliefs_conjugately():
     signal = np.array([1.0, 2.0])   # tau_e per innovation
     broadcast = np.array([0.0, 0.0, 0.3])
     unique = learning.spread(np.array([0], I64), np.array([1], I64), np.array([1.0]), visibility.indptr,
-                             visibility.indices, visibility.data, broadcast, mean, precision, signal)
+                             visibility.indices, visibility.data, broadcast, mean, precision, signal, learning.NO_TERM)
     assert unique.tolist() == [1]
     seen = (4.0 * 0.2 + 2.0 * 1.0) / 6.0                       # one signal of precision 2
     half = (4.0 * 0.2 + 2.0 * 0.3 * 1.0) / (4.0 + 0.3 * 2.0)   # 0.3 of a signal, through the centre
@@ -70,7 +71,8 @@ def test_evidence_reaches_self_and_neighbours_and_updates_beliefs_conjugately():
 
 def test_published_evidence_reaches_every_region_equally():
     mean, precision = np.full((4, 3), 0.2), np.full((4, 3), 4.0)
-    learning.publish(mean, precision, np.array([1.5]), np.array([1.5]), np.array([1.0, 1.0, 2.0]), np.array([2], I64))
+    learning.publish(mean, precision, np.array([1.5]), np.array([1.5]), np.array([1.0, 1.0, 2.0]), np.array([2], I64),
+                     learning.NO_TERM)
     assert precision[:, 2] == pytest.approx([7.0] * 4)
     assert mean[:, 2] == pytest.approx([(0.8 + 3.0) / 7.0] * 4) and (mean[:, :2] == 0.2).all()
 
