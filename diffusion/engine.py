@@ -219,16 +219,28 @@ def snapshot(adopted, n_born, ftz):
     coverage = total / (regions * born) if born else 0.0
     ftz_coverage = (inside / (n_inside * born) if born else 0.0) if n_inside else np.nan
     other_coverage = (outside / (n_outside * born) if born else 0.0) if n_outside else np.nan
-    gini = 0.0
-    if total > 0:   # sum of (2k - n - 1) x_(k) over the sorted counts, by a counting sort
-        histogram = np.zeros(width + 1, np.int64)
-        for r in range(regions):
-            histogram[counts[r]] += 1
-        numerator = 0
-        k = 1
-        for value in range(width + 1):
-            for _ in range(histogram[value]):
-                numerator += (2 * k - regions - 1) * value
-                k += 1
-        gini = numerator / (regions * total)
-    return coverage, ftz_coverage, other_coverage, gini
+    return coverage, ftz_coverage, other_coverage, gini(counts)
+
+
+@numba.njit(cache=True)
+def gini(counts):
+    """Gini coefficient of non-negative integer counts (0 = equal): sum of (2k - n - 1) x_(k) over the
+    sorted counts, by a counting sort, over n x total; exact integers until the one division."""
+    regions = counts.size
+    total = 0
+    largest = 0
+    for r in range(regions):
+        total += counts[r]
+        largest = max(largest, counts[r])
+    if total <= 0:
+        return 0.0
+    histogram = np.zeros(largest + 1, np.int64)
+    for r in range(regions):
+        histogram[counts[r]] += 1
+    numerator = 0
+    k = 1
+    for value in range(largest + 1):
+        for _ in range(histogram[value]):
+            numerator += (2 * k - regions - 1) * value
+            k += 1
+    return numerator / (regions * total)

@@ -67,21 +67,6 @@ class SeriesCollector(mesa.DataCollector):
             values.append(stats[name])
 
 
-def _gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative values (0 = equal)."""
-    values = np.asarray(values)
-    if values.dtype.kind in "iu" and 0 < values.size and 0 <= values.min() and values.max() <= 4 * values.size:
-        # small counts (adoptions per region): a counting sort gives the same sorted array, faster
-        values = np.repeat(np.arange(values.max() + 1, dtype=float), np.bincount(values))
-    else:
-        values = np.sort(np.asarray(values, dtype=float))
-    n = values.size
-    total = values.sum()
-    if n == 0 or total <= 0:
-        return 0.0
-    return float((2 * np.arange(1, n + 1) - n - 1) @ values / (n * total))
-
-
 _COUPLINGS: OrderedDict[bytes, tuple] = OrderedDict()   # the last few networks' coupling matrices
 _COUPLINGS_KEPT = 4
 

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .model import SERIES, DiffusionModel, _gini
+from .engine import gini as _gini_kernel
+from .model import SERIES, DiffusionModel
 from .network import NEVER
 from .params import CHANNELS, PATHWAYS
 
@@ -231,7 +232,7 @@ def metrics_row(model: DiffusionModel) -> dict[str, Any]:
         "corrections": summary["corrections"], "abandonments": summary["abandonments"],
         "failure_rate": summary["failures"] / summary["adoptions"] if summary["adoptions"] else np.nan,
         "ftz_gap": float(coverage[ftz].mean() - coverage[~ftz].mean()) if ftz.any() and (~ftz).any() else np.nan,
-        "gini": _gini(adopted),
+        "gini": _gini_kernel(np.asarray(adopted, np.int64)),
     }
     ev = model.events()
     decided = ~ev["pilot"]
