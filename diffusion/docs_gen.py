@@ -259,7 +259,10 @@ def scenario_keys_markdown() -> str:
         lines.append(f"| {_code(path)} | {_cell(kind)} | {default} | {_cell(allowed)} | {_cell(meaning)} |")
     lines += ["", "Notes:", "",
               "- `steps` and `until` are two ways to say how long to run; give one or neither (then",
-              "  `time.steps` applies). `until` takes `2030`, `2030-06`, `2030-06-30` or `2030Q2`.",
+              "  `time.years` applies). `steps` counts steps of `time.step`; `until` takes `2030`, `2030-06`,",
+              "  `2030-06-30` or `2030Q2` and runs to the end of that period.",
+              "- `seeding: common` (the default) gives replicate k of every scenario with the same seed the same",
+              "  random numbers wherever their states agree, so differences between scenarios are paired.",
               "- `extends` chains are merged base first: mappings merge key by key, lists and single values",
               "  replace. A base's `name` and `sweep` are not inherited.",
               "- A key that is not in the schema is an error, with a \"did you mean\" suggestion.", ""]
