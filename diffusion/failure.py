@@ -8,7 +8,7 @@ An adoption by region r of innovation i yields the outcome
 A failure is corrected with probability c_r = FT_r x feedback_correction(feedback_r), provided the
 reform itself can work there (b_i fit Q >= threshold: correction fixes the implementation, not a bad
 idea); otherwise the region abandons it. Every failure adds (1 - FT_r) to the region's blame, which
-deters later risky adoption (see institutions.risk_deterrent) and decays with a half-life of
+deters later risky adoption (see institutions.voluntary_factor) and decays with a half-life of
 ``failure.blame_half_life_months``: B <- B x 2^(-dt / half-life) each step. The noise eps and the
 correction draw come from the run's keyed streams (diffusion.streams) at the adoption's coordinates
 (region, innovation, step), so two scenarios in which a region adopts the same reform in the same step
@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from . import streams
+from .institutions import implementation_quality
 
 
 def blame_retention(half_life_months: float, dt: float) -> float:
@@ -45,8 +46,8 @@ def realise(rows, cols, times, key, t, benefit, fit, risk, quality, commerce, bo
     for k in range(n):
         r = rows[k]
         i = cols[k]
-        factor = 1.0 + bonus * (1.0 if (commerce[r] and commerce_domain[i]) else 0.0)
-        expected = benefit[i] * fit[r, i] * (quality[r] * factor * complexity_drag[i])   # b fit Q
+        quality_ri = implementation_quality(quality[r], commerce[r], bonus, complexity_drag[i], commerce_domain[i])
+        expected = benefit[i] * fit[r, i] * quality_ri   # b fit Q
         outcome[k] = expected + risk[i] * streams.normal(key, r, i, t)
         if failure_on and outcome[k] < threshold:
             failed[k] = True

@@ -2,9 +2,9 @@
 
 Every effect lives here as one named function with its equation:
 
-- ``voluntary_factor``: the compiled per-pair form of the two below that the engine applies to every
-  voluntary channel: D[r,i] x (1 + reward_r), and 0 for a reform the region abandoned.
-- ``risk_deterrent``: fear of blame (不敢改) damps voluntary adoption of risky reforms; fault tolerance lifts it.
+- ``voluntary_factor``: what the engine applies to every voluntary channel: the risk deterrent
+  D[r,i] = exp(-a_r (1 - FT_r) (1 + beta B_r) s_i) (fear of blame, 不敢改, which fault tolerance lifts)
+  x (1 + reward_r), and 0 for a reform the region abandoned.
 - ``implementation_quality``: capacity (不能改), leadership and working system coordination (改不动).
 - ``mandate_drive``: authority of the leadership model x assessment incentives x penalties.
 - ``correction_probability``: fault tolerance and feedback decide whether a failure is corrected.
@@ -79,20 +79,6 @@ def exposure_base(inst: RegionInstitutions) -> np.ndarray:
     return inst.risk_aversion * (1.0 - inst.fault_tolerance)
 
 
-def risk_deterrent(base: np.ndarray, blame: np.ndarray, risk: np.ndarray, blame_weight: float) -> np.ndarray:
-    """D[r,i] = exp(-a_r (1 - FT_r) (1 + beta B_r) s_i): the damping of voluntary adoption by fear of blame.
-
-    ``base`` is :func:`exposure_base`. Without exposure anywhere (no risk aversion, or full fault
-    tolerance) D is 1 everywhere and no exponential is taken.
-    """
-    exposure = base * (1.0 + blame_weight * blame)
-    if not exposure.any():
-        return np.ones((exposure.size, risk.size))
-    deterrent = np.multiply.outer(exposure, risk)
-    np.negative(deterrent, out=deterrent)
-    return np.exp(deterrent, out=deterrent)
-
-
 @numba.njit(cache=True)
 def voluntary_factor(out, rows, cols, exposure, risk, reward_gain, abandoned, available):
     """D[r,i] x (1 + reward_r) x available_i for each undecided pair, 0 where r abandoned i: what
@@ -122,16 +108,13 @@ def commerce_system(inst: RegionInstitutions) -> np.ndarray:
     return inst.working_system == WORKING_SYSTEMS.index("commerce")
 
 
-def implementation_quality(quality: np.ndarray, commerce: np.ndarray, bonus: float, regions_idx: np.ndarray,
-                           complexity_drag: np.ndarray, commerce_domain: np.ndarray) -> np.ndarray:
-    """Q = q_r x (1 + bonus if commerce carries investment/trade) x k_i^-psi, for (region, innovation) pairs.
-
-    ``quality`` is :func:`quality_factor`, ``commerce`` is :func:`commerce_system` (both per region),
-    ``complexity_drag`` is k_i^-psi per pair and ``commerce_domain`` whether each pair's reform is in
-    the commerce domain.
-    """
-    factor = 1.0 + bonus * (commerce[regions_idx] & commerce_domain)
-    return quality[regions_idx] * factor * complexity_drag
+@numba.njit(cache=True, inline="always")
+def implementation_quality(quality, commerce, bonus, complexity_drag, commerce_domain):
+    """Q[r,i] = q_r x (1 + bonus if the commerce department carries an investment/trade reform) x k_i^-psi,
+    for one pair: ``quality`` is :func:`quality_factor` of r, ``commerce`` whether r's working system is
+    the commerce department, ``complexity_drag`` k_i^-psi and ``commerce_domain`` whether i is one."""
+    factor = 1.0 + bonus * (1.0 if (commerce and commerce_domain) else 0.0)
+    return quality * factor * complexity_drag
 
 
 def mandate_drive(inst: RegionInstitutions, params: Parameters) -> np.ndarray:

@@ -76,7 +76,7 @@ class Timeline:
 
     def step_at(self, years: float) -> int:
         """Step whose period contains a time in years since the start (may be < 1 or > steps)."""
-        return int(np.floor(years / self.dt + 1e-9)) + 1
+        return int(self.steps_at(years))
 
     def steps_at(self, years: np.ndarray) -> np.ndarray:
         """:meth:`step_at` for an array of times."""
