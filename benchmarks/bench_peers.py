@@ -113,12 +113,12 @@ def si_parameters(edge_list: Path, steps: int) -> Parameters:
     return make_parameters({
         "time": {"years": steps * 0.25},   # quarterly steps
         "network": {"kind": "edge_list", "edge_list": str(edge_list), "ftz_share": 0.0},
-        "innovations": {"source": "initial", "n_initial": 1},
+        "innovations": {"source": "initial", "n_initial": 1, "relevance": 1.0},   # every node susceptible
         "channels": {"spontaneous": {"enabled": False}, "learning": {"enabled": False},
                      "mandate": {"enabled": False},
                      "competition": {"weight_per_year": IMITATION / 0.25, "similarity_scale": 0.0,
                                      "include_ftz_peers": False}},
-        "regions": {"risk_aversion": 0.0},
+        "regions": {"risk_aversion": 0.0, "voluntary_capacity_exponent": 0.0},   # every node alike
         "failure": {"enabled": False},
     })
 

@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from . import learning
-from .mandate import select_items
+from .mandate import issue_binding, select_items
 from .network import NEVER
 
 
@@ -127,7 +127,8 @@ class Region(mesa.Agent):
 
 
 class CentralGovernment(mesa.Agent):
-    """The centre: evaluates pilots from the results reported to it and issues replication batches."""
+    """The centre: evaluates pilots from the results reported to it, issues replication batches and the
+    scenario's central policies."""
 
     _ids = AGENT_NUMBERS
 
@@ -135,6 +136,12 @@ class CentralGovernment(mesa.Agent):
         super().__init__(model)
         self.batches: list[dict] = []
         self.issued = {"binding": 0, "best_practice": 0}   # batches issued so far, by kind
+        self.policy_log: list[dict] = []                   # one entry per central policy decided
+        timeline = model.timeline
+        self._policies_by_step: dict[int, list[int]] = {}
+        for k, policy in enumerate(model.params.policies):
+            step = max(1, timeline.step_at(timeline.years_of(policy.decision)))
+            self._policies_by_step.setdefault(step, []).append(k)
 
     def estimate(self) -> np.ndarray:
         """The centre's estimate of each innovation's worth (conjugate normal over reported outcomes)."""
@@ -143,34 +150,75 @@ class CentralGovernment(mesa.Agent):
             m.prior_precision + m.signal_precision * m.centre_count)
 
     def step(self) -> None:
-        """Issue the binding batches and best-practice lists due this step, if any, in date order."""
+        """Issue the binding batches and best-practice lists due this step, in date order, then the
+        central policies due (a pilot-first one only if the evidence supports it)."""
         m = self.model
         t = m.steps
         due = m.schedule.by_step.get(t)
-        if not due:
-            return
+        if due:
+            self._batches(t, due)
+        for k in self._policies_by_step.get(t, ()):
+            self._policy(t, k)
+
+    def _batches(self, t: int, due: list) -> None:
+        m = self.model
+        spec = m.params.channels.mandate
         estimate = self.estimate()
         coverage = m.adopted.mean(axis=0)
         not_national = coverage < m.params.output.national_share
-        threshold = m.params.channels.mandate.threshold
+        generated = np.arange(m.n_innovations) < m.n_generated    # central policies follow their own rule
+        evidence = m.centre_count >= spec.min_reports
         for batch in due:
-            ready = not_national & (m.innovations.evaluation_years <= batch.years)   # piloted long enough by then
+            ready = generated & evidence & not_national & (m.innovations.evaluation_years <= batch.years)
             if batch.kind == "binding":
-                chosen = select_items(estimate, ready & (m.binding_step == 0), threshold, batch.size)
+                chosen = select_items(estimate, ready & (m.binding_step == 0), spec.threshold, batch.size)
                 m.binding_step[chosen] = t
-                m.binding_years[chosen] = batch.years
+                issue_binding(m, chosen, batch.years, np.full(chosen.size, spec.deadline_months / 12.0))
             else:
                 chosen = select_items(estimate, ready & (m.binding_step == 0) & (m.best_practice_step == 0),
-                                      threshold, batch.size)
+                                      spec.threshold, batch.size)
                 m.best_practice_step[chosen] = t
                 m.best_practice_years[chosen] = batch.years
-            self._publish(chosen, batch.kind, t)
+            self._publish(chosen, batch.kind, t, batch.projected)
 
-    def _publish(self, items: np.ndarray, kind: str, step: int) -> None:
+    def _policy(self, t: int, k: int) -> None:
+        """Decide central policy k: a direct one is issued; a pilot-first one is issued if the centre's
+        estimate exceeds the threshold on at least ``min_reports`` reported outcomes, else not scaled up."""
         m = self.model
+        spec = m.params.channels.mandate
+        policy = m.params.policies[k]
+        i = m.n_generated + k
+        years = m.timeline.years_of(policy.decision)
+        estimate = float(self.estimate()[i])
+        supported = policy.pilot is None or (m.centre_count[i] >= spec.min_reports and estimate > spec.threshold)
+        self.policy_log.append({"policy": policy.id, "innovation": i, "step": t, "years": years,
+                                "issued": bool(supported), "estimate": estimate,
+                                "reports": int(m.centre_count[i])})
+        if not supported:
+            return
+        deadline = np.inf if policy.deadline_months is None else policy.deadline_months / 12.0
+        if policy.bindingness == "binding":
+            m.binding_step[i] = t
+            issue_binding(m, np.array([i]), years, np.array([deadline]))
+        elif policy.bindingness == "guided":
+            m.guided_step[i] = t
+            m.guided_years[i] = years
+            m.deadline_years[i] = deadline
+        else:
+            m.best_practice_step[i] = t
+            m.best_practice_years[i] = years
+        if policy.pilot is not None:
+            self._share_evidence(np.array([i], np.int64))
+
+    def _publish(self, items: np.ndarray, kind: str, step: int, projected: bool = False) -> None:
         self.issued[kind] += 1
         number = self.issued[kind]
-        self.batches.append({"kind": kind, "number": number, "step": step, "items": items.tolist()})
+        self.batches.append({"kind": kind, "number": number, "step": step, "items": items.tolist(),
+                             "projected": bool(projected)})
+        self._share_evidence(items)
+
+    def _share_evidence(self, items: np.ndarray) -> None:
+        m = self.model
         weight = m.params.channels.mandate.publication_weight
         if items.size and weight > 0 and m.params.channels.learning.enabled:
             # the published evidence reaches every region

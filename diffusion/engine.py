@@ -53,11 +53,14 @@ class Structure:
     mutual_recognition: float
     prior_mean: float
     prior_precision: float
+    scope: np.ndarray                 # regions x innovations: the pair is in the scope of its mandate
+    relevant: np.ndarray              # regions x innovations: the reform addresses a need of the region
     exposure_base: np.ndarray         # a_r (1 - FT_r)
-    reward_gain: np.ndarray           # 1 + reward_r
+    reward_gain: np.ndarray           # (1 + reward_r) x cap_r^theta_v: what multiplies voluntary hazards
     quality: np.ndarray               # q_r
     commerce_system: np.ndarray
     drive: np.ndarray                 # authority x cap^theta
+    authority: np.ndarray             # authority(leadership_r)
     assessment: np.ndarray
     penalty: np.ndarray
     correction: np.ndarray            # c_r
@@ -82,9 +85,13 @@ class State:
     best_practice_step: np.ndarray
     binding_years: np.ndarray         # when, in years since the start (inf: never)
     best_practice_years: np.ndarray
+    guided_step: np.ndarray           # step a guided central policy was issued (0: never)
+    guided_years: np.ndarray
+    deadline_years: np.ndarray        # per innovation: the deadline of its binding or guided mandate (inf: none)
+    due: np.ndarray                   # regions x innovations: planned completion of a binding item (inf: none)
     position: np.ndarray              # innovation -> its column among the step's available ones
     counters: dict = field(default_factory=lambda: {"adoptions": 0, "failures": 0, "corrections": 0,
-                                                    "abandonments": 0})
+                                                    "abandonments": 0, "retries": 0})
 
     @classmethod
     def initial(cls, regions: int, innovations: int, prior_mean: float, prior_precision: float) -> State:
@@ -95,6 +102,8 @@ class State:
                    centre_sum=np.zeros(innovations), centre_count=np.zeros(innovations),
                    binding_step=np.zeros(innovations, np.int64), best_practice_step=np.zeros(innovations, np.int64),
                    binding_years=np.full(innovations, np.inf), best_practice_years=np.full(innovations, np.inf),
+                   guided_step=np.zeros(innovations, np.int64), guided_years=np.full(innovations, np.inf),
+                   deadline_years=np.full(innovations, np.inf), due=np.full(shape, np.inf),
                    position=np.zeros(innovations, np.int64))
 
 

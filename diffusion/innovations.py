@@ -184,3 +184,59 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
                        benefit=benefit, risk=risk, complexity=complexity, fit=fit,
                        evaluation_step=timeline.steps_at(evaluation_years),
                        evaluation_years=evaluation_years)
+
+
+def add_policies(inn: Innovations, params: Parameters, regions: RegionSet, rng: np.random.Generator,
+                 timeline: Timeline) -> tuple[Innovations, list[np.ndarray]]:
+    """The innovations with the scenario's central policies appended (one column each), and each
+    policy's pilot regions (empty when it is issued directly).
+
+    A policy's traits are the scenario's (benefit, risk, complexity, category); only its fit is drawn,
+    from the run's policy generator, like a generated innovation's. A pilot-first policy is born when
+    its pilots start, its origin the first pilot region; a direct one when it is issued, with no origin.
+    """
+    policies = params.policies
+    if not policies:
+        return inn, []
+    categories = list(inn.categories)
+    for policy in policies:
+        if policy.category not in categories:
+            categories.append(policy.category)
+    pilots, origin, born = [], [], []
+    for policy in policies:
+        if policy.pilot is None:
+            pilots.append(np.zeros(0, np.int64))
+            origin.append(-1)
+            born.append(timeline.years_of(policy.date))
+            continue
+        try:
+            members = np.array([regions.index(name) for name in policy.pilot.regions], np.int64)
+        except ValueError as error:
+            raise ValueError(f"policies: {policy.id}: pilot.regions: {error}") from None
+        pilots.append(members)
+        origin.append(int(members[0]))
+        born.append(timeline.years_of(policy.pilot.start))
+    born = np.array(born, float)
+    if (born < 0).any():
+        first = policies[int(np.argmin(born))]
+        raise ValueError(f"policies: {first.id}: it starts before the run ({timeline.start.isoformat()}); "
+                         f"move its date or time.start")
+    n = len(policies)
+    spec = params.innovations
+    fit = np.exp(spec.fit_sd * rng.standard_normal((regions.n, n)) - spec.fit_sd**2 / 2)
+    origin = np.array(origin, np.int64)
+    if spec.fit_similarity > 0 and (origin >= 0).any():
+        log_cap = np.log(regions.base_capacity)
+        distance = np.abs(log_cap[:, None] - log_cap[np.maximum(origin, 0)][None, :])
+        fit *= np.exp(-spec.fit_similarity * np.where(origin >= 0, distance, 0.0))
+    decision = np.array([timeline.years_of(policy.decision) for policy in policies], float)
+    join = lambda old, new: np.concatenate([old, np.asarray(new, dtype=old.dtype)])   # noqa: E731
+    return Innovations(
+        category=join(inn.category, [categories.index(p.category) for p in policies]), categories=categories,
+        origin=join(inn.origin, origin), pathway=join(inn.pathway, np.zeros(n, np.int64)),
+        birth_step=join(inn.birth_step, timeline.steps_at(born)), birth_years=join(inn.birth_years, born),
+        benefit=join(inn.benefit, [p.benefit for p in policies]), risk=join(inn.risk, [p.risk for p in policies]),
+        complexity=join(inn.complexity, [p.complexity for p in policies]),
+        fit=np.concatenate([inn.fit, fit], axis=1),
+        evaluation_step=join(inn.evaluation_step, timeline.steps_at(decision)),
+        evaluation_years=join(inn.evaluation_years, decision)), pilots

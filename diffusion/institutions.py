@@ -4,7 +4,8 @@ Every effect lives here as one named function with its equation:
 
 - ``voluntary_factor``: what the engine applies to every voluntary channel: the risk deterrent
   D[r,i] = exp(-a_r (1 - FT_r) (1 + beta B_r) s_i) (fear of blame, 不敢改, which fault tolerance lifts)
-  x (1 + reward_r), and 0 for a reform the region abandoned.
+  x (1 + reward_r) x cap_r^theta_v (不能改: the means to reform on one's own initiative), and 0 for a
+  reform the region abandoned or that addresses no need of the region (relevance).
 - ``implementation_quality``: capacity (不能改), leadership and working system coordination (改不动).
 - ``mandate_drive``: authority of the leadership model x assessment incentives x penalties.
 - ``correction_probability``: fault tolerance and feedback decide whether a failure is corrected.
@@ -74,20 +75,51 @@ def region_institutions(params: Parameters, regions: RegionSet, rng: np.random.G
     return out
 
 
+def voluntary_gain(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
+    """(1 + reward_r) x cap_r^theta_v per region: rewards and capacity raise every voluntary hazard."""
+    return (1.0 + inst.reward) * inst.capacity ** params.regions.voluntary_capacity_exponent
+
+
+def relevance(params: Parameters, fit: np.ndarray, key, origins: list) -> np.ndarray:
+    """Regions x innovations: whether each reform addresses a need of the region, with probability
+    rho^(1 / fit[r,i]) (rho = innovations.relevance: rho at fit 1, more where the reform fits better,
+    every pair at rho = 1, none at 0) from the run's RELEVANCE stream at (r, i), so every scenario of a
+    seed agrees on it; always true for a reform's own pilots. ``origins`` lists each innovation's pilot
+    regions."""
+    from . import streams
+
+    rho = params.innovations.relevance
+    if rho >= 1.0:
+        out = np.ones(fit.shape, bool)
+    elif rho <= 0.0:
+        out = np.zeros(fit.shape, bool)
+    else:
+        with np.errstate(divide="ignore"):
+            chance = rho ** (1.0 / fit)
+        r, i = np.indices(fit.shape)
+        u = streams.uniforms(key, streams.RELEVANCE, r.ravel().astype(np.int64), i.ravel().astype(np.int64),
+                             np.zeros(fit.size, np.int64)).reshape(fit.shape)
+        out = u < chance
+    for column, members in enumerate(origins):
+        out[members, column] = True
+    return out
+
+
 def exposure_base(inst: RegionInstitutions) -> np.ndarray:
     """a_r (1 - FT_r): a region's exposure to blame before any blame accrues (fixed over a run)."""
     return inst.risk_aversion * (1.0 - inst.fault_tolerance)
 
 
 @numba.njit(cache=True)
-def voluntary_factor(out, rows, cols, exposure, risk, reward_gain, abandoned, available):
-    """D[r,i] x (1 + reward_r) x available_i for each undecided pair, 0 where r abandoned i: what
-    multiplies every voluntary channel's hazard. ``exposure`` is a_r (1 - FT_r) (1 + beta B_r) per region;
-    ``available`` the share of the step in which innovation i exists (below 1 only in its birth step)."""
+def voluntary_factor(out, rows, cols, exposure, risk, reward_gain, abandoned, relevant, available):
+    """D[r,i] x (1 + reward_r) cap_r^theta_v x available_i for each undecided pair, 0 where r abandoned i
+    or i is not relevant to r: what multiplies every voluntary channel's hazard. ``exposure`` is
+    a_r (1 - FT_r) (1 + beta B_r) per region; ``reward_gain`` (1 + reward_r) cap_r^theta_v; ``available``
+    the share of the step in which innovation i exists (below 1 only in its birth step)."""
     for k in range(rows.size):
         r = rows[k]
         i = cols[k]
-        if abandoned[r, i]:
+        if abandoned[r, i] or not relevant[r, i]:
             out[k] = 0.0
         elif exposure[r] == 0.0:
             out[k] = reward_gain[r] * available[i]
@@ -115,6 +147,11 @@ def implementation_quality(quality, commerce, bonus, complexity_drag, commerce_d
     the commerce department, ``complexity_drag`` k_i^-psi and ``commerce_domain`` whether i is one."""
     factor = 1.0 + bonus * (1.0 if (commerce and commerce_domain) else 0.0)
     return quality * factor * complexity_drag
+
+
+def authority(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
+    """authority(leadership_r) per region."""
+    return np.array([params.institutions.authority[m] for m in LEADERSHIP_MODELS])[inst.leadership]
 
 
 def mandate_drive(inst: RegionInstitutions, params: Parameters) -> np.ndarray:

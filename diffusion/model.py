@@ -27,12 +27,13 @@ import mesa
 import numpy as np
 from scipy import sparse
 
-from . import competition, engine, failure, learning, streams
+from . import competition, engine, failure, learning, mandate, streams
 from .agents import CentralGovernment, Region
 from .engine import State, Structure
-from .innovations import InnovationPlan, generate
-from .institutions import (COMMERCE_CATEGORIES, broadcast_weight, commerce_system, correction_probability, exposure_base,
-                           mandate_drive, quality_factor, region_institutions, voluntary_factor)
+from .innovations import InnovationPlan, add_policies, generate
+from .institutions import (COMMERCE_CATEGORIES, authority, broadcast_weight, commerce_system, correction_probability,
+                           exposure_base, mandate_drive, quality_factor, region_institutions, relevance,
+                           voluntary_factor, voluntary_gain)
 from .mandate import build_schedule
 from .network import build_regions
 from .params import CHANNELS, FEEDBACK_MODES, Parameters, make_parameters
@@ -41,7 +42,7 @@ from .timeline import Timeline
 N_CHANNELS = len(CHANNELS)
 
 SERIES = ("coverage", "ftz_coverage", "non_ftz_coverage", "innovations", "binding_items", "binding_batches",
-          "best_practice_items", "adoptions", "failures", "corrections", "abandonments", "gini")
+          "best_practice_items", "adoptions", "failures", "corrections", "abandonments", "retries", "gini")
 
 
 def _reporter(name: str):
@@ -153,8 +154,11 @@ class DiffusionModel(mesa.Model):
         regions = build_regions(params, self.timeline, streams.generator(self.key, streams.NETWORK))
         self._check_clusters(regions)
         institutions = region_institutions(params, regions, streams.generator(self.key, streams.INSTITUTIONS))
-        self.innovations = generate(params, regions, streams.generator(self.key, streams.INNOVATIONS), plan,
-                                    self.timeline)
+        generated = generate(params, regions, streams.generator(self.key, streams.INNOVATIONS), plan, self.timeline)
+        self.n_generated = generated.n   # innovations 0..n_generated-1; the scenario's policies follow
+        self.innovations, self.policy_pilots = add_policies(generated, params, regions,
+                                                            streams.generator(self.key, streams.POLICIES),
+                                                            self.timeline)
         self.structure = self._structure(params, regions, institutions)
         self.state = State.initial(regions.n, self.innovations.n, self.structure.prior_mean,
                                    self.structure.prior_precision)
@@ -199,6 +203,9 @@ class DiffusionModel(mesa.Model):
             regions.adjacency, membership, inst.capacity, p.coordination.shared_data,
             p.channels.competition.similarity_scale, p.coordination.mutual_recognition)
         spec = p.channels.learning
+        origins = [np.array([o]) if o >= 0 else np.zeros(0, np.int64) for o in self.innovations.origin]
+        for k, members in enumerate(self.policy_pilots):
+            origins[self.n_generated + k] = members
         return Structure(
             timeline=self.timeline, regions=regions, institutions=inst, schedule=build_schedule(p, self.timeline),
             membership=membership, partners=partners, partner_total=partner_total, visibility=visibility,
@@ -206,12 +213,40 @@ class DiffusionModel(mesa.Model):
             rival_denominator=competition.rival_denominator(rival_total, None)[0],
             mutual_recognition=p.coordination.mutual_recognition,
             prior_mean=spec.prior_mean, prior_precision=1.0 / spec.prior_sd**2,
-            exposure_base=exposure_base(inst), reward_gain=1.0 + inst.reward, quality=quality_factor(inst, p),
-            commerce_system=commerce_system(inst), drive=mandate_drive(inst, p),
+            scope=self._scope(regions), relevant=relevance(p, self.innovations.fit, self.key, origins),
+            exposure_base=exposure_base(inst), reward_gain=voluntary_gain(inst, p), quality=quality_factor(inst, p),
+            commerce_system=commerce_system(inst), drive=mandate_drive(inst, p), authority=authority(inst, p),
             assessment=inst.assessment_weight.astype(float), penalty=inst.penalty.astype(float),
             correction=correction_probability(inst, p), broadcast=broadcast_weight(inst, p),
             reports_all=inst.feedback != FEEDBACK_MODES.index("none"),
             blame_retention=failure.blame_retention(p.failure.blame_half_life_months, self.timeline.dt))
+
+    def _scope(self, regions) -> np.ndarray:
+        """Regions x innovations: who a mandate of each innovation applies to (every region, except for a
+        central policy issued to FTZ regions, clusters or named regions)."""
+        scope = np.ones((regions.n, self.innovations.n), bool)
+        for k, policy in enumerate(self.params.policies):
+            column = self.n_generated + k
+            if policy.scope == "all":
+                continue
+            if policy.scope == "ftz":
+                scope[:, column] = regions.ftz_years <= self.timeline.years_of(policy.decision)
+                continue
+            chosen = np.zeros(regions.n, bool)
+            for name in policy.scope.clusters:
+                if name not in regions.cluster_names:
+                    from .params import _did_you_mean
+                    allowed = ", ".join(regions.cluster_names) or "none (this network has no clusters)"
+                    raise ValueError(f"policies: {policy.id}: scope.clusters: unknown cluster {name!r}"
+                                     f"{_did_you_mean(name, regions.cluster_names)}; allowed: {allowed}")
+                chosen |= regions.membership[:, regions.cluster_names.index(name)] > 0
+            for name in policy.scope.regions:
+                try:
+                    chosen[regions.index(name)] = True
+                except ValueError as error:
+                    raise ValueError(f"policies: {policy.id}: scope.regions: {error}") from None
+            scope[:, column] = chosen
+        return scope
 
     def _innovation_constants(self) -> None:
         """Per-innovation and per-pair factors fixed over the run."""
@@ -225,9 +260,17 @@ class DiffusionModel(mesa.Model):
                                                                           inn.complexity)
         self.learning_term = learning.keeper(self)   # the learning hazard of each pair, kept between steps
         self._birth_order = np.sort(inn.birth_step)
-        piloted = np.flatnonzero(inn.origin >= 0)   # innovations born in an FTZ, by birth step
-        self._pilots_by_step = {int(step): piloted[inn.birth_step[piloted] == step]
-                                for step in np.unique(inn.birth_step[piloted])}
+        piloted = np.flatnonzero(inn.origin >= 0)   # innovations born in a pilot, by birth step
+        pilot_region = {int(i): np.array([inn.origin[i]]) for i in piloted}
+        for k, members in enumerate(self.policy_pilots):
+            if members.size:
+                pilot_region[self.n_generated + k] = members
+        self._pilots_by_step = {}
+        for step in np.unique(inn.birth_step[piloted]):
+            born = piloted[inn.birth_step[piloted] == step]
+            regions = np.concatenate([pilot_region[int(i)] for i in born]).astype(np.int64)
+            columns = np.concatenate([np.full(pilot_region[int(i)].size, i) for i in born]).astype(np.int64)
+            self._pilots_by_step[int(step)] = (regions, columns)
         self._ftz_order = np.sort(self.regions.ftz_step)
         horizon = np.maximum(np.arange(p.time.steps + 2), 1)   # step 0 counts as step 1
         self._born_by_step = np.searchsorted(self._birth_order, horizon, side="right").tolist()
@@ -235,6 +278,7 @@ class DiffusionModel(mesa.Model):
         self._born_cache: tuple[int, np.ndarray | None] = (-1, None)
         self._ftz_cache: tuple[int, np.ndarray | None] = (-1, None)
         self._no_ftz = np.zeros(self.n_regions, bool)
+        self._ftz_group = self.regions.ftz_step <= max(p.time.steps, 1)
 
     # ------------------------------------------------------------------------------ read access
     @property
@@ -300,7 +344,8 @@ class DiffusionModel(mesa.Model):
     def _snapshot(self) -> dict[str, float]:
         """Model-level quantities of the current step, for the DataCollector series."""
         n_born = _count_by(self._born_by_step, self._birth_order, self.steps)
-        coverage, ftz_coverage, other_coverage, gini = engine.snapshot(self.adopted, n_born, self.ftz_open(self.steps))
+        # FTZ regions as a group of fixed membership: those with an FTZ by the end of the run
+        coverage, ftz_coverage, other_coverage, gini = engine.snapshot(self.adopted, n_born, self._ftz_group)
         return {
             "coverage": coverage,
             "ftz_coverage": ftz_coverage,
@@ -361,13 +406,13 @@ class DiffusionModel(mesa.Model):
         return np.clip((end - self.innovations.birth_years) / self.dt, 0.0, 1.0)
 
     def _start_pilots(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        born = self._pilots_by_step.get(t)
-        if born is None:
+        pilots = self._pilots_by_step.get(t)
+        if pilots is None:
             return _NONE, _NONE, _NO_TIMES
-        regions = self.innovations.origin[born]
+        regions, born = pilots
         self.adopted[regions, born] = True
         self.adoption_step[regions, born] = t
-        return regions.astype(np.int64), born.astype(np.int64), self.innovations.birth_years[born]
+        return regions, born, self.innovations.birth_years[born]
 
     def _decide(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All regions' adoption decisions this step: each channel fills its hazard for the undecided pairs."""
@@ -385,7 +430,7 @@ class DiffusionModel(mesa.Model):
                 active.append(k)
         factor = np.empty(rows.size)
         exposure = s.exposure_base * (1.0 + self.params.failure.blame_weight * st.blame)
-        voluntary_factor(factor, rows, cols, exposure, self.innovations.risk, s.reward_gain, st.abandoned,
+        voluntary_factor(factor, rows, cols, exposure, self.innovations.risk, s.reward_gain, st.abandoned, s.relevant,
                          self.available_share(t))
         # channels driven by others' adoptions look again at the middle of the step, at the state expected
         # from the hazards at its start (a midpoint rule: rivals press from when they adopt)
@@ -417,12 +462,13 @@ class DiffusionModel(mesa.Model):
             return np.zeros(0)
         inn, s, st, p = self.innovations, self.structure, self.state, self.params
         end_years = self.timeline.start_years(t) + self.dt
-        outcome, failed, corrected, abandoned, mandated = failure.realise(
+        outcome, failed, corrected, abandoned, retried, mandated = failure.realise(
             rows, cols, times, self.key, t, inn.benefit, inn.fit, inn.risk, s.quality, s.commerce_system,
             p.institutions.commerce_domain_bonus, self.complexity_drag, self.commerce_domain, s.correction,
-            p.failure.enabled, p.failure.threshold, s.institutions.fault_tolerance, st.binding_years, end_years,
-            p.failure.blame_half_life_months / 12.0, s.reports_all, inn.origin, st.adopted, st.abandoned, st.blame, st.centre_sum, st.centre_count)
-        self._record(t, rows, cols, shares, pilot, mandated, outcome, failed, corrected, abandoned)
+            p.failure.enabled, p.failure.threshold, s.institutions.fault_tolerance, st.binding_years, s.scope,
+            end_years, p.failure.blame_half_life_months / 12.0, s.reports_all, inn.origin, st.adopted, st.abandoned,
+            st.blame, st.centre_sum, st.centre_count)
+        self._record(t, rows, cols, shares, pilot, mandated, outcome, failed, corrected, abandoned, retried, times)
         return outcome
 
     def _send(self, t: int, rows: np.ndarray, cols: np.ndarray, times: np.ndarray, outcome: np.ndarray) -> None:
@@ -447,17 +493,18 @@ class DiffusionModel(mesa.Model):
 
     def _record(self, t: int, rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, pilot: np.ndarray,
                 mandated: np.ndarray, outcome: np.ndarray, failed: np.ndarray, corrected: np.ndarray,
-                abandoned: np.ndarray) -> None:
-        """Count this step's adoptions, failures, corrections and abandonments, and log them as events."""
+                abandoned: np.ndarray, retried: np.ndarray, times: np.ndarray) -> None:
+        """Count this step's adoptions, failures, corrections, abandonments and retries, and log them as events."""
         counters = self.state.counters
         counters["adoptions"] += int(rows.size)
         counters["failures"] += int(np.count_nonzero(failed))
         counters["corrections"] += int(np.count_nonzero(corrected))
         counters["abandonments"] += int(np.count_nonzero(abandoned))
+        counters["retries"] += int(np.count_nonzero(retried))
         self._events.append({
             "step": np.full(rows.size, t, dtype=np.int32), "region": rows, "innovation": cols, "shares": shares,
             "pilot": pilot, "mandated": mandated, "outcome": outcome, "failed": failed,
-            "corrected": corrected, "abandoned": abandoned})
+            "corrected": corrected, "abandoned": abandoned, "retried": retried, "years": times})
 
     # ----------------------------------------------------------------------------------- results
     def events(self) -> dict[str, np.ndarray]:
@@ -469,7 +516,7 @@ class DiffusionModel(mesa.Model):
             return {"step": np.zeros(0, np.int32), "region": np.zeros(0, np.int64), "innovation": np.zeros(0, np.int64),
                     "shares": np.zeros((0, N_CHANNELS)), "pilot": np.zeros(0, bool), "mandated": np.zeros(0, bool),
                     "outcome": np.zeros(0), "failed": np.zeros(0, bool), "corrected": np.zeros(0, bool),
-                    "abandoned": np.zeros(0, bool)}
+                    "abandoned": np.zeros(0, bool), "retried": np.zeros(0, bool), "years": np.zeros(0)}
         if self._events_joined[0] != len(self._events):   # joined once per step, however many tables ask
             self._events_joined = (len(self._events),
                                    {key: np.concatenate([e[key] for e in self._events]) for key in self._events[0]})
@@ -478,13 +525,25 @@ class DiffusionModel(mesa.Model):
     def summary(self) -> dict[str, Any]:
         """Headline numbers of the run so far (batches, items mandated, coverage, failures)."""
         binding = [b for b in self.centre.batches if b["kind"] == "binding"]
+        projected = [b for b in self.centre.batches if b["projected"]]
+        end = self.structure.schedule.record_end
         return {
             "steps": self.steps, "period": self.timeline.label(max(self.steps, 1)),
             "regions": self.n_regions, "innovations": self.n_innovations,
             "binding_batches": len(binding), "binding_items": int((self.binding_step > 0).sum()),
             "best_practice_items": int((self.best_practice_step > 0).sum()),
+            "projected_batches": len(projected),
+            "record_end": None if end is None else mandate.record_end_date().isoformat(),
+            "policies": len(self.params.policies),
+            "policies_issued": sum(bool(entry["issued"]) for entry in self.centre.policy_log),
             "coverage": self.coverage(), **self.counters,
         }
+
+    def history_end_years(self) -> float:
+        """End of the historical record this run replays (years since the start); inf when it replays
+        none. Adoptions after it are projections."""
+        end = self.structure.schedule.record_end
+        return np.inf if end is None else end
 
 
 _NONE = np.zeros(0, np.int64)
@@ -496,5 +555,6 @@ def _state_view(name: str) -> property:
 
 
 for _name in ("adopted", "abandoned", "adoption_step", "belief_mean", "belief_precision", "blame", "centre_sum",
-              "centre_count", "binding_step", "best_practice_step", "binding_years", "best_practice_years"):
+              "centre_count", "binding_step", "best_practice_step", "binding_years", "best_practice_years",
+              "guided_step", "guided_years", "deadline_years", "due"):
     setattr(DiffusionModel, _name, _state_view(_name))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from datetime import date
+from datetime import date as _Date   # a policy has a field named date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -215,6 +216,13 @@ class InnovationParams(Section):
     fit_similarity: float = P(0.5, unit="1/log units", ge=0, le=10,
                               description="Loss of fit with economic distance from the origin: fit x exp(-s |log cap_r - log cap_origin|).",
                               why="Reforms made for a rich coastal FTZ fit similar regions best (seed 003); assumed.")
+    relevance: float = P(0.85, unit="probability", ge=0, le=1,
+                         description="Chance that a reform of fit 1 addresses a problem a region has, so that the "
+                         "region is at risk of adopting it voluntarily: per pair relevance ** (1 / fit) (1: every "
+                         "region is at risk of every reform).",
+                         why="Voluntary diffusion levels off below all jurisdictions (Rogers 2003; Boushey 2010): not "
+                             "every reform suits every region (seed 003: inland vs coastal needs). Assumed; "
+                             "calibration can fit it. Binding mandates apply regardless.")
     category_weights: dict[str, float] | None = P(
         None, unit="items", description="Relative frequency of each category; default: data/categories_349.csv.",
         why="Real proportions of the 349 replicated achievements (seed 000 Table 1).")
@@ -278,9 +286,10 @@ class MandateChannel(Section):
     weight_per_year: float = P(2.4, unit="1/year", ge=0, le=200,
                                description="Hazard of complying with a binding item for a region of capacity 1 with a leading group.",
                       why="Most mandated items are reported done within about a year; assumed.")
-    schedule: Literal["historical", "periodic"] = P(
-        "historical", unit="-", description="'historical': batches at the real dates and sizes, then every "
-        "interval_months; 'periodic': every interval_months from first_batch.",
+    schedule: Literal["historical", "periodic", "none"] = P(
+        "historical", unit="-", description="'historical': batches at the real dates and sizes, and after the "
+        "end of the record projected batches every interval_months; 'periodic': every interval_months from "
+        "first_batch; 'none': no batches (only the central policies of the policies block).",
         why="Reproduces the 7 real batches (data/batches.csv) and best-practice lists (data/best_practices.csv).")
     interval_months: float = P(12, unit="months", gt=0, le=1200,
                                description="Months between batches after the historical ones (or always, if periodic).",
@@ -294,14 +303,45 @@ class MandateChannel(Section):
                                 why="84 cases / 5 batches + 29 (data/best_practices.csv), rounded.")
     best_practices: bool = P(True, unit="-", description="Issue non-binding best-practice lists.",
                              why="MOFCOM issued 5 lists (84 cases) by 2024 (seed 000).")
-    deadline_months: float = P(12, unit="months", gt=0, le=1200, description="Months a region has to complete a binding item.",
+    deadline_months: float = P(12, unit="months", gt=0, le=1200, description="Months a region has to complete a binding batch item.",
                                why="Batches ask for replication within the year; assumed.")
+    plan_share: float = P(0.9, unit="share of the deadline", gt=0, le=10,
+                          description="When a region with authority x assessment weight 1 plans to have a binding "
+                          "item done, as a share of the deadline (stronger leadership and assessment plan earlier).",
+                          why="Regions schedule backward from the deadline and set themselves an earlier one "
+                              "(倒排工期, 层层加码); a tenth of the time kept as margin is assumed.")
+    plan_sd: float = P(0.25, unit="log units", ge=0, le=5,
+                       description="Spread of the planned completion date across regions and items (lognormal).",
+                       why="Assumed: some items slip; with it a few regions under a leading group still miss a deadline.")
+    planning_shape: float = P(1.0, unit="-", gt=0, le=10,
+                              description="Shape k of the planned pace: hazard k / (time left to the planned date); "
+                              "1 spreads completions evenly over the plan, below 1 crowds them toward its end.",
+                              why="An even pace over the planned time, the simplest plan; deadline rushes (k < 1) "
+                                  "are documented for agency deadlines (Carpenter et al. 2012). Assumed.")
+    capacity_slack: float = P(0.0, unit="-", ge=0, le=5,
+                              description="How much a region's capacity shortens its plan for a binding item: "
+                              "planned date x capacity ** -capacity_slack.",
+                              why="Under a binding mandate local capacity loses its significance for timing (Zhu "
+                                  "2014; Zhu & Zhang 2016): it acts through implementation quality, failures and "
+                                  "retries instead. 0 by default; raise it to test a capacity-bound plan.")
+    shortest_months: float = P(3.0, unit="months", gt=0, le=120,
+                               description="Shortest time in which a region carries out a binding item it has not "
+                               "done by its planned date (and redoes one that failed).",
+                               why="A quarter: one reporting cycle of the replication ledgers (seed 000).")
     escalation: float = P(0.5, unit="factor per deadline", ge=0, le=100,
                           description="Extra pressure per deadline length overdue.",
                           why="Supervision intensifies for overdue items (inspections, seed 000); assumed.")
+    guided_assessment: float = P(0.6, unit="factor", ge=0, le=10,
+                                 description="Weight of guided (assessed but not binding) central policies in assessment.",
+                                 why="Between binding items (1) and best practices (nonbinding_assessment, 0.3); assumed.")
     threshold: float = P(0.15, unit="benefit units", ge=-10, le=10,
                          description="The centre replicates an innovation only if its estimated benefit exceeds this.",
                          why="Only achievements judged effective are promoted; assumed.")
+    min_reports: int = P(1, unit="outcomes", ge=1, le=10_000,
+                         description="Outcomes the centre must have received about an innovation before it can "
+                         "promote it (in a batch, or after a pilot-first central policy's evaluation).",
+                         why="Promotion follows evaluated evidence, never the prior alone: at least the pilot's own "
+                             "result (seed 000: achievements are summarised and evaluated before promotion).")
     publication_weight: float = P(0.5, unit="weight", ge=0, le=10,
                                   description="Weight with which the evidence behind a published item (binding or best practice) reaches every region.",
                                   why="Batches and case lists describe each item's results to all provinces (seed 000); assumed half as convincing as seeing it first-hand.")
@@ -444,6 +484,12 @@ class RegionParams(Section):
     quality_capacity_exponent: float = P(0.5, unit="-", ge=0, le=5,
                                          description="Implementation quality grows as capacity ** exponent.",
                                          why="Assumed.")
+    voluntary_capacity_exponent: float = P(0.5, unit="-", ge=0, le=5,
+                                           description="Voluntary adoption hazards grow as capacity ** exponent "
+                                           "(a region takes up reforms on its own initiative only with the means to).",
+                                           why="不能改: some regions cannot reform for lack of capacity (seed 000); "
+                                               "local resources drive voluntary adoption (Berry & Berry 1990; Zhu "
+                                               "2014). Same exponent as quality, assumed.")
     overrides: dict[str, RegionOverride] = P({}, unit="-",
                                              description="Per-region institutions or traits, keyed by region name.",
                                              why="None: the default applies one design everywhere.")
@@ -472,6 +518,114 @@ class OutputParams(Section):
     national_share: float = P(0.9, unit="share", ge=0, le=1,
                               description="An innovation counts as national once this share of regions has adopted it.",
                               why="90% coverage, the upper coverage mark used throughout.")
+    mature_pilot_years: float = P(3.0, unit="years", ge=0, le=100,
+                                  description="Age a pilot must have reached by the end of a run to count in the "
+                                  "exposure-adjusted share never scaled up (younger pilots have had no chance yet).",
+                                  why="Batch items were promoted one to three years after their pilots began "
+                                      "(data/batches.csv: the 2017 wave fed the 2018 batch).")
+
+
+# -------------------------------------------------------------------------------- central policies
+BINDINGNESS = ("binding", "guided", "recommended")
+
+
+class PolicyText(Section):
+    """A policy's title in English and Chinese."""
+
+    en: str = P("", unit="text", description="In English.", why="Optional: the id names the policy.")
+    zh: str = P("", unit="text", description="In Chinese (简体中文).", why="Optional: the id names the policy.")
+
+
+class PolicyScope(Section):
+    """The regions a central policy is issued to, by cluster (data/clusters.csv) or by name."""
+
+    clusters: list[str] = P([], unit="-", description="Names of regional clusters whose members are in scope.",
+                            why="None unless given.")
+    regions: list[str] = P([], unit="-", description="Names of regions in scope.", why="None unless given.")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> PolicyScope:
+        if not self.clusters and not self.regions:
+            raise ValueError("a scope mapping needs clusters or regions (or write scope: all / scope: ftz)")
+        return self
+
+
+class PolicyPilot(Section):
+    """Pilot first: the policy is tried in some regions, evaluated, and the centre then decides on the evidence."""
+
+    regions: list[str] = P(..., unit="-", min_length=1, description="Regions that pilot the policy (the first is its origin).",
+                           why="Required: who pilots is the design being studied.")
+    start: _Date = P(..., unit="date", description="Date the pilots start (first day of a month).",
+                     why="Required.")
+    evaluation_months: float = P(12, unit="months", gt=0, le=1200, description="Months of piloting before the centre decides.",
+                                 why="A year: pilots are summarised and evaluated once a year (seed 000, annual "
+                                     "assessment); assumed.")
+
+    @field_validator("start")
+    @classmethod
+    def _first_of_month(cls, value: _Date) -> _Date:
+        return TimeParams._first_of_month(value)
+
+
+class PolicySpec(Section):
+    """One named central policy: what the centre issues, when, to whom, how binding, and what it is like."""
+
+    id: str = P(..., unit="-", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                description="Short identifier (letters, digits, '-', '_', '.'), unique in the scenario.",
+                why="Required: names the policy in tables and charts.")
+    title: PolicyText = Field(default_factory=PolicyText, description="Title in English and Chinese.")
+    date: _Date | None = P(None, unit="date", description="Date the centre issues it (first day of a month); "
+                           "omitted for a pilot-first policy, which is decided at the end of its evaluation.",
+                           why="Required unless the policy is piloted first.")
+    bindingness: Literal["binding", "guided", "recommended"] = P(
+        "binding", unit="-", description="binding: ordered, assessed, with a deadline; guided: assessed guidance "
+        "(semi-binding); recommended: a best practice for reference.",
+        why="Binding, like the State Council's replication notices (seed 000).")
+    deadline_months: float | None = P(None, unit="months", gt=0, le=1200,
+                                      description="Months to comply (binding: required; guided: optional, pressure "
+                                      "escalates after it; recommended: none).",
+                                      why="No default: a deadline is part of the order being studied.")
+    scope: Literal["all", "ftz"] | PolicyScope = P(
+        "all", unit="-", description="all regions, ftz (regions with an FTZ open on the issue date), or "
+        "{clusters: [...], regions: [...]}.", why="National policies apply to every province.")
+    category: str = P("investment", unit="-", description="Category (as in data/categories_349.csv, or a new name).",
+                      why="Investment is the largest category of the 349 replicated achievements (97, seed 000).")
+    benefit: float = P(0.5, unit="benefit units", ge=-10, le=10, description="True (hidden) benefit.",
+                       why="innovations.benefit_mean: a typical reform.")
+    risk: float = P(0.5, unit="outcome sd", ge=0, le=10, description="Spread of an adopter's outcome.",
+                    why="Middle of innovations.risk_min..risk_max.")
+    complexity: float = P(1.0, unit="-", gt=0, le=100, description="Implementation complexity.",
+                          why="The median of generated innovations.")
+    pilot: PolicyPilot | None = P(None, unit="-", description="Optional: pilot first, then a decision by the centre "
+                                  "on the evidence.", why="None: issued directly on its date.")
+
+    @field_validator("date")
+    @classmethod
+    def _first_of_month(cls, value: _Date | None) -> _Date | None:
+        return None if value is None else TimeParams._first_of_month(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicySpec:
+        if self.pilot is None and self.date is None:
+            raise ValueError(f"policy {self.id!r}: give its date (when the centre issues it), or a pilot block "
+                             f"(pilot first, decided after the evaluation)")
+        if self.pilot is not None and self.date is not None:
+            raise ValueError(f"policy {self.id!r}: a pilot-first policy is issued when the centre decides, "
+                             f"pilot.start + pilot.evaluation_months; remove date (or remove pilot)")
+        if self.bindingness == "binding" and self.deadline_months is None:
+            raise ValueError(f"policy {self.id!r}: a binding policy needs deadline_months (e.g. 24)")
+        if self.bindingness == "recommended" and self.deadline_months is not None:
+            raise ValueError(f"policy {self.id!r}: a recommended policy has no deadline; remove deadline_months "
+                             f"or make it guided or binding")
+        return self
+
+    @property
+    def decision(self) -> _Date:
+        """When the centre issues (or, for a pilot-first policy, decides on) it."""
+        if self.pilot is None:
+            return self.date
+        months = self.pilot.start.month - 1 + int(round(self.pilot.evaluation_months))
+        return _Date(self.pilot.start.year + months // 12, months % 12 + 1, 1)
 
 
 class Parameters(Section):
@@ -486,6 +640,23 @@ class Parameters(Section):
     regions: RegionParams = Field(default_factory=RegionParams)
     failure: FailureParams = Field(default_factory=FailureParams)
     output: OutputParams = Field(default_factory=OutputParams)
+    policies: list[PolicySpec] = P([], unit="-", description="Named central policies issued on known dates, on top "
+                                   "of (or, with innovations.expected_total 0 and channels.mandate.schedule none, "
+                                   "instead of) the FTZ pilots promoted in batches.",
+                                   why="None: the historical default promotes FTZ pilots in the real batches.")
+
+    @model_validator(mode="after")
+    def _unique_policies(self) -> Parameters:
+        seen = set()
+        for policy in self.policies:
+            if policy.id in seen:
+                raise ValueError(f"policies: the id {policy.id!r} is used twice; give each policy its own id")
+            seen.add(policy.id)
+            first = policy.date if policy.pilot is None else policy.pilot.start
+            if first < self.time.start:
+                raise ValueError(f"policies: {policy.id}: it starts on {first.isoformat()}, before the run "
+                                 f"({self.time.start.isoformat()}); move its date or time.start")
+        return self
 
     @model_validator(mode="after")
     def _risk_range(self) -> Parameters:

@@ -40,17 +40,66 @@ def check_seeding(seeding: str) -> str:
 
 
 def batches_table(model: DiffusionModel) -> pd.DataFrame:
-    """One row per batch or best-practice list the centre issued."""
+    """One row per batch or best-practice list the centre issued; ``projected``: after the end of the
+    historical record (a model projection, not a real batch)."""
     rows = [{"run": model.run_id, "kind": b["kind"], "number": b["number"], "step": b["step"],
              "period": model.timeline.label(b["step"]), "date": pd.Timestamp(model.timeline.date_of(b["step"])),
-             "items": len(b["items"]), "innovations": " ".join(map(str, b["items"]))} for b in model.centre.batches]
-    return pd.DataFrame(rows, columns=["run", "kind", "number", "step", "period", "date", "items", "innovations"])
+             "items": len(b["items"]), "innovations": " ".join(map(str, b["items"])),
+             "projected": b["projected"]} for b in model.centre.batches]
+    return pd.DataFrame(rows, columns=["run", "kind", "number", "step", "period", "date", "items", "innovations",
+                                       "projected"]).astype({"projected": bool})
+
+
+POLICY_COLUMNS = ["run", "policy", "title_en", "title_zh", "innovation", "bindingness", "pilot_first", "decision_step",
+                  "decision_period", "issued", "centre_estimate", "reports", "deadline_months", "in_scope",
+                  "adopters", "compliance", "compliance_by_deadline", "median_months_to_adopt",
+                  "share_before_deadline"]
+
+
+def policies_table(model: DiffusionModel) -> pd.DataFrame:
+    """One row per central policy of the scenario: whether and when the centre issued it, and how the
+    regions in its scope complied (first adoption after the issue date; months from the issue)."""
+    rows = []
+    decided = {entry["policy"]: entry for entry in model.centre.policy_log}
+    ev = model.events()
+    for k, policy in enumerate(model.params.policies):
+        i = model.n_generated + k
+        entry = decided.get(policy.id)
+        scope = model.structure.scope[:, i]
+        row = {"run": model.run_id, "policy": policy.id, "title_en": policy.title.en, "title_zh": policy.title.zh,
+               "innovation": i, "bindingness": policy.bindingness, "pilot_first": policy.pilot is not None,
+               "decision_step": entry["step"] if entry else None,
+               "decision_period": model.timeline.label(entry["step"]) if entry else None,
+               "issued": bool(entry and entry["issued"]), "centre_estimate": entry["estimate"] if entry else np.nan,
+               "reports": entry["reports"] if entry else 0, "deadline_months": policy.deadline_months,
+               "in_scope": int(scope.sum()), "adopters": int(model.adopted[scope, i].sum()),
+               "compliance": float(model.adopted[scope, i].mean()) if scope.any() else np.nan,
+               "compliance_by_deadline": np.nan, "median_months_to_adopt": np.nan, "share_before_deadline": np.nan}
+        if row["issued"]:
+            issued = entry["years"]
+            mine = (ev["innovation"] == i) & ~ev["pilot"]
+            first: dict[int, float] = {}       # first adoption of each region in scope (pilots excluded)
+            for r, years in zip(ev["region"][mine], ev["years"][mine]):
+                if scope[r]:
+                    first.setdefault(int(r), float(years))
+            when = np.array(list(first.values()))
+            months = 12.0 * (when[when >= issued] - issued)   # those who adopted after the order
+            if months.size:
+                row["median_months_to_adopt"] = float(np.median(months))
+            if policy.deadline_months is not None:
+                pilots = int(scope[model.policy_pilots[k]].sum())
+                due = issued + policy.deadline_months / 12.0
+                row["compliance_by_deadline"] = (int((when <= due).sum()) + pilots) / max(int(scope.sum()), 1)
+                row["share_before_deadline"] = float((months <= policy.deadline_months).mean()) if months.size else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=POLICY_COLUMNS)
 
 
 def model_tables(model: DiffusionModel) -> dict[str, pd.DataFrame]:
-    """All tidy tables of a finished model, including its batches."""
+    """All tidy tables of a finished model, including its batches and central policies."""
     out = tables.all_tables(model)
     out["batches"] = batches_table(model)
+    out["policies"] = policies_table(model)
     return out
 
 

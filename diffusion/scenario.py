@@ -451,8 +451,10 @@ def check_resources(params: Parameters, replicates: int = 1, limit: int | None =
 
 
 def check_names_against_network(params: Parameters) -> None:
-    """Region names in overrides and cluster names must exist in the scenario's network."""
-    if not params.regions.overrides and not params.coordination.clusters and params.network.kind != "edge_list":
+    """Region names in overrides, policies and cluster names must exist in the scenario's network."""
+    named_policies = any(policy.pilot is not None or policy.scope not in ("all", "ftz") for policy in params.policies)
+    if (not params.regions.overrides and not params.coordination.clusters and params.network.kind != "edge_list"
+            and not named_policies):
         return
     from .model import DiffusionModel
 

@@ -32,13 +32,19 @@ def _rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any, str,
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows.extend(_rows(annotation, path + "."))
             continue
+        nested = [a for a in getattr(annotation, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if nested and name in ("pilot", "scope"):   # optional blocks: their keys, after the block itself
+            for inner in nested:
+                rows.extend(_rows(inner, path + "."))
         extra = field.json_schema_extra or {}
         bounds = field_bounds(field)
         choices = getattr(annotation, "__args__", None)
         if choices and all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in choices):
             bounds.append(" / ".join(map(str, choices)))
-        default = field.get_default(call_default_factory=True)
-        shown = json.dumps(default, default=str, ensure_ascii=False)
+        if field.is_required():
+            shown = "(required)"
+        else:
+            shown = json.dumps(field.get_default(call_default_factory=True), default=str, ensure_ascii=False)
         rows.append((path, shown, extra.get("unit", ""), ", ".join(bounds), field.description or "",
                      extra.get("why", "")))
     return rows
@@ -51,11 +57,14 @@ def parameters_markdown() -> str:
              "Every parameter: its dotted name (as in scenario files), default, unit, allowed values, meaning and",
              "the reason for its default.", ""]
     for section, field in Parameters.model_fields.items():
-        model = field.annotation
+        model, prefix = field.annotation, f"{section}."
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):   # a list of entries (policies)
+            model, prefix = model.__args__[0], f"{section}[]."
         lines += [f"## `{section}`", "", (model.__doc__ or "").strip().splitlines()[0], "",
+                  *([f"{field.description} Each entry of the list has these keys.", ""] if prefix.endswith("[].") else []),
                   "| parameter | default | unit | allowed | meaning | why this default |",
                   "|---|---|---|---|---|---|"]
-        for path, default, unit, allowed, meaning, why in _rows(model, f"{section}."):
+        for path, default, unit, allowed, meaning, why in _rows(model, prefix):
             cells = [f"`{path}`", f"`{default}`", unit, allowed, meaning, why]
             lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
         lines.append("")

@@ -32,12 +32,15 @@ OUTCOME_A = 2        # the two uniforms of an adoption's outcome noise (Box-Mull
 OUTCOME_B = 3
 CORRECT = 4          # is a failure corrected
 EVIDENCE = 5         # in which of two steps an outcome reaches others (rounding its arrival time)
+PLAN = 6             # when a region plans to have a binding item done (per pair, step 0)
+RELEVANCE = 7        # whether a reform addresses a problem the region has (per pair, step 0)
 # purposes of the set-up generators
 NETWORK = 101
 INSTITUTIONS = 102
 INNOVATIONS = 103
 MESA = 104
 OBSERVE = 105
+POLICIES = 106       # the fit of the scenario's central policies
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -39,11 +39,11 @@ def bass_parameters(p: float, q: float):
     return make_parameters({
         "time": {"step": "week", "years": years_to(0.97, p, q)},
         "network": {"kind": "complete", "n_regions": REGIONS, "ftz_share": 0.0},
-        "innovations": {"source": "initial", "n_initial": 1},
+        "innovations": {"source": "initial", "n_initial": 1, "relevance": 1.0},   # everyone at risk
         "channels": {"spontaneous": {"rate_per_year": p}, "learning": {"enabled": False},
                      "mandate": {"enabled": False},
                      "competition": {"weight_per_year": q, "similarity_scale": 0.0, "include_ftz_peers": False}},
-        "regions": {"risk_aversion": 0.0},
+        "regions": {"risk_aversion": 0.0, "voluntary_capacity_exponent": 0.0},   # a homogeneous population
         "failure": {"enabled": False},
     })
 

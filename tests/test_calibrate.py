@@ -110,11 +110,17 @@ def test_numpy_event_history_fit_matches_statsmodels(synthetic):
 
 
 def test_neighbour_effect_is_stronger_with_more_competition():
-    """The event-history statistic sees the channel it is meant to see."""
+    """The event-history statistic sees the channel it is meant to see, where every region is at risk.
+
+    With saturation (innovations.relevance < 1) regions that never adopt stay in the pooled risk set,
+    which flattens the neighbour coefficient (2.6 -> 2.1 from weight 0.2 to 4 at relevance 0.85, seed 5):
+    the known risk-set problem of event-history analysis. The calibration's other statistics (the
+    cumulative curve) carry what the coefficient then loses; docs/calibration.md says so."""
     coefficients = {}
     for weight in (0.2, 4.0):
-        params = make_parameters({**WORLD, "channels": {"mandate": {"enabled": False}, "learning": {"enabled": False},
-                                                        "competition": {"weight_per_year": weight}}})
+        params = make_parameters({**WORLD, "innovations": {"expected_total": 60, "relevance": 1.0},
+                                  "channels": {"mandate": {"enabled": False}, "learning": {"enabled": False},
+                                               "competition": {"weight_per_year": weight}}})
         model = DiffusionModel(params, seed=5).run()
         from diffusion.observed import first_adoption_steps
         coefficients[weight] = cal.event_history(first_adoption_steps(model), params.time.steps,

@@ -111,30 +111,53 @@ def test_the_lead_rotates_by_term_and_pulls_members():
 # ---------------------------------------------------------------------------------------- mandate
 def test_mandate_pressure_deadline_penalty_and_the_part_of_the_step_by_hand():
     # quarterly steps; step 6 covers [1.25, 1.5) years. Item 0 binding since the start (deadline 1 year,
-    # so 0.375 overdue at the step's middle, 1.375), item 1 binding issued at 1.4167 (in this step),
-    # item 2 best practice.
+    # so 0.375 overdue at the step's middle, 1.375), item 1 binding issued at 17/12 (in this step), item 2
+    # recommended, item 3 guided with a deadline of a quarter (0.125 overdue: half a deadline).
     timeline = Timeline(__import__("datetime").date(2013, 7, 1), "quarter", 48)
-    adopted = np.zeros((3, 3), bool)
-    adopted[0, 0] = True            # region 0 did its only due item; 1 and 2 did not
-    state = SimpleNamespace(binding_years=np.array([0.0, 17 / 12, np.inf]),
-                            best_practice_years=np.array([np.inf, np.inf, 1.0]), adopted=adopted)
+    adopted = np.zeros((3, 4), bool)
+    adopted[0, 0] = True            # region 0 did its only item past its deadline; 1 and 2 did not
+    due = np.full((3, 4), np.inf)
+    due[1, 0], due[2, 0], due[0, 1] = 2.0, 1.3, 17 / 12 + 0.75
+    scope = np.ones((3, 4), bool)
+    scope[2, 1] = False             # item 1 does not bind region 2
+    relevant = np.ones((3, 4), bool)
+    relevant[0, 2] = False          # item 2 addresses no need of region 0
+    state = SimpleNamespace(binding_years=np.array([0.0, 17 / 12, np.inf, np.inf]),
+                            guided_years=np.array([np.inf, np.inf, np.inf, 1.0]),
+                            best_practice_years=np.array([np.inf, np.inf, 1.0, np.inf]),
+                            deadline_years=np.array([1.0, 1.0, np.inf, 0.25]), due=due, adopted=adopted)
     params = SimpleNamespace(channels=SimpleNamespace(mandate=SimpleNamespace(
-        enabled=True, deadline_months=12, escalation=0.5, weight_per_year=2.4)),
+        enabled=True, escalation=0.5, weight_per_year=2.4, guided_assessment=0.6, planning_shape=1.0,
+        shortest_months=3.0)),
         institutions=SimpleNamespace(incentives=SimpleNamespace(penalty_threshold=0.8, nonbinding_assessment=0.3)))
-    structure = SimpleNamespace(assessment=np.ones(3), penalty=np.array([0.5, 0.5, 0.0]), drive=np.array([1.2, 1.0, 0.5]))
+    structure = SimpleNamespace(penalty=np.array([0.5, 0.5, 0.0]), drive=np.array([1.2, 1.0, 0.5]), scope=scope,
+                                relevant=relevant)
     model = SimpleNamespace(params=params, state=state, timeline=timeline, structure=structure, n_regions=3,
-                            n_innovations=3, complexity_drag=np.array([1.0, 0.5, 1.0]),
-                            innovations=SimpleNamespace(birth_years=np.zeros(3)))
-    inputs = mandate.inputs(model, 6, np.arange(3, dtype=I64))
-    rows, cols = pairs((1, 0), (1, 1), (1, 2), (2, 0), (0, 1))
-    out = np.zeros(5)
+                            n_innovations=4, complexity_drag=np.array([1.0, 0.5, 1.0, 0.8]),
+                            innovations=SimpleNamespace(birth_years=np.zeros(4)))
+    inputs = mandate.inputs(model, 6, np.arange(4, dtype=I64))
+    rows, cols = pairs((1, 0), (2, 0), (0, 1), (2, 1), (1, 2), (0, 2), (1, 3))
+    out = np.zeros(7)
     mandate.fill(out, rows, cols, *inputs)
     escalated = 1 + 0.5 * 0.375 / 1.0
-    assert out[0] == pytest.approx(2.4 * 1.0 * 1.0 * (1 + 0.5) * escalated)        # behind: penalty applies
-    assert out[1] == pytest.approx(2.4 * 1.0 * 0.5 * (1 + 0.5) * 1.0 * (1 / 3))     # a third of the step left
-    assert out[2] == pytest.approx(2.4 * 1.0 * 1.0 * 0.3)                           # non-binding
-    assert out[3] == pytest.approx(2.4 * 0.5 * 1.0 * 1.0 * escalated)               # behind, but no penalty
-    assert out[4] == pytest.approx(2.4 * 1.2 * 0.5 * 1.0 * (1 / 3))                 # on track: no penalty
+    # k / (time left to the planned date), integrated exactly over the step and divided by its length
+    assert out[0] == pytest.approx(math.log(0.75 / 0.5) / 0.25 * (1 + 0.5) * escalated)   # behind: penalty
+    assert out[1] == pytest.approx(1 / 0.25 * escalated)     # past its planned date: the fastest pace 1/delta
+    assert out[2] == pytest.approx(math.log(0.75 / (17 / 12 + 0.75 - 1.5)) / 0.25)   # from its issue, on track
+    assert out[3] == 0.0                                     # out of scope
+    assert out[4] == pytest.approx(2.4 * 1.0 * 1.0 * 0.3)    # recommended
+    assert out[5] == 0.0                                     # recommended, but not relevant
+    assert out[6] == pytest.approx(2.4 * 1.0 * 0.8 * 0.6 * (1 + 0.5 * 0.5))   # guided, half a deadline overdue
+
+
+def test_the_plan_integral_is_exact_and_adds_up_over_steps():
+    due, shortest = 2.0, 0.25
+    whole = mandate.planned_integral(0.0, 3.0, due, shortest, 1.0)
+    parts = sum(mandate.planned_integral(a, a + 0.1, due, shortest, 1.0) for a in np.arange(0.0, 3.0, 0.1))
+    assert parts == pytest.approx(whole)
+    # closed form: ln(due / shortest) until due - shortest, then 1/shortest per year
+    assert whole == pytest.approx(math.log(2.0 / 0.25) + (3.0 - 1.75) / 0.25)
+    assert mandate.planned_integral(0.0, 1.0, np.inf, shortest, 1.0) == 0.0
 
 
 def test_historical_batches_keep_their_dates_at_any_step():
@@ -156,10 +179,16 @@ def test_voluntary_factor_by_hand():
     abandoned = np.zeros((3, 2), bool)
     abandoned[2, 1] = True
     out = np.zeros(4)
+    relevant = np.ones((3, 2), bool)
+    relevant[1, 0] = False
     institutions.voluntary_factor(out, *pairs((0, 0), (1, 1), (2, 0), (2, 1)), exposure, risk,
-                                  np.array([1.0, 1.5, 1.0]), abandoned, np.array([1.0, 0.25]))
+                                  np.array([1.0, 1.5, 1.0]), abandoned, relevant, np.array([1.0, 0.25]))
     # innovation 1 was born with a quarter of the step left: a quarter of the hazard's time
     assert out == pytest.approx([math.exp(-2.1 * 0.4), 1.5 * 0.25, math.exp(-0.4), 0.0])
+    out = np.zeros(1)
+    institutions.voluntary_factor(out, *pairs((1, 0)), exposure, risk, np.array([1.0, 1.5, 1.0]), abandoned,
+                                  relevant, np.array([1.0, 0.25]))
+    assert out[0] == 0.0   # not relevant to region 1: no voluntary adoption
 
 
 # ---------------------------------------------------------------------------------------- failure
@@ -174,14 +203,15 @@ def test_outcomes_failure_correction_blame_and_reporting_by_hand():
     quality, commerce, drag, domain = np.array([1.0, 2.0, 1.0]), np.array([True, False, False]), np.ones(2), np.array([True, False])
     correction = np.array([0.0, 1.0, 0.0])
     times = np.array([0.5, 0.75, 0.25])    # region 2 failed half a year (its blame's half-life) before the end
-    outcome, failed, corrected, dropped, mandated = failure.realise(
+    outcome, failed, corrected, dropped, retried, mandated = failure.realise(
         rows, cols, times, streams.run_key(0, 0), 3, benefit, fit, np.zeros(2), quality, commerce, 0.1, drag, domain,
-        correction, True, 0.0, np.array([0.3, 0.9, 0.3]), np.array([0.5, np.inf]), 0.75, 0.5,
+        correction, True, 0.0, np.array([0.3, 0.9, 0.3]), np.array([0.5, np.inf]), np.ones((3, 2), bool), 0.75, 0.5,
         np.array([True, False, False]), np.array([0, 2], I64), adopted, abandoned, blame, centre_sum, centre_count)
     assert outcome == pytest.approx([0.5 * 1.1, -0.4, -0.2])
     assert failed.tolist() == [False, True, True]
     # region 1 could correct (c = 1) but the reform itself does not work there (b fit Q < 0): abandoned
     assert corrected.tolist() == [False, False, False] and dropped.tolist() == [False, True, True]
+    assert not retried.any()   # innovation 1 is not under a binding mandate: failures are abandoned
     assert not adopted[1, 1] and not adopted[2, 1] and abandoned[1, 1] and abandoned[2, 1]
     assert blame == pytest.approx([0.0, 0.1, 0.7 / 2])
     assert mandated.tolist() == [True, False, False]
