@@ -4,7 +4,9 @@ Supply follows the three pathways of the brief. Plan-pilot items are a national 
 FTZs that are open (so Shanghai, alone until 2015, got all of them); request-authorise and
 autonomy-absorption items come from each open FTZ at a rate that is high just after it opens
 (``pilot_burst``) and, for autonomy, also from non-FTZ regions at a lower rate. Rates are scaled so
-the expected total over the run is ``innovations.expected_total``.
+the expected total over the first ``innovations.reference_years`` of the run is
+``innovations.expected_total`` (a longer run continues at the same rate, so a projection does not thin
+out its history).
 """
 
 from __future__ import annotations
@@ -58,11 +60,11 @@ class InnovationPlan:
         return len(self.birth_step)
 
 
-def _local_weights(regions: RegionSet, params: Parameters, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _local_weights(regions: RegionSet, params: Parameters, dt: float, steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per step and region (steps x R): the share of the step in which the region's FTZ is open, and the
     relative local innovation intensity, FTZ and autonomy. Openings and ages are in real time (an FTZ
     opened in September counts for a third of its quarter), so supply does not depend on the step."""
-    start = np.arange(params.time.steps)[:, None] * dt
+    start = np.arange(steps)[:, None] * dt
     ftz_years = regions.ftz_years[None, :]
     with np.errstate(invalid="ignore"):
         open_share = np.clip((start + dt - ftz_years) / dt, 0.0, 1.0)
@@ -74,12 +76,14 @@ def _local_weights(regions: RegionSet, params: Parameters, dt: float) -> tuple[n
     return open_share, ftz_weight, autonomy_weight
 
 
-def _spread(expected: float, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Poisson counts per cell with the given expected total spread in proportion to weights."""
-    total = weights.sum()
+def _spread(expected: float, weights: np.ndarray, steps: int, reference: int, rng: np.random.Generator) -> np.ndarray:
+    """Poisson counts per cell of the run's first ``steps`` rows of ``weights``, at the rate that gives
+    ``expected`` in its first ``reference`` steps: a run longer or shorter than the reference period
+    keeps the same supply per year instead of spreading the same total over a different length."""
+    total = weights[:reference].sum()
     if expected <= 0 or total <= 0:
-        return np.zeros(weights.shape, dtype=np.int64)
-    return rng.poisson(expected * weights / total)
+        return np.zeros(weights[:steps].shape, dtype=np.int64)
+    return rng.poisson(expected * weights[:steps] / total)
 
 
 def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
@@ -111,18 +115,22 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
         created = np.ones(n, dtype=np.int64)
         pathway = rng.choice(len(PATHWAYS), size=n, p=mix)
     else:
-        open_share, ftz_w, auto_w = _local_weights(regions, params, timeline.dt)
+        steps = params.time.steps
+        reference = max(1, int(round(spec.reference_years / timeline.dt)))
+        open_share, ftz_w, auto_w = _local_weights(regions, params, timeline.dt, max(steps, reference))
         # plan-pilot: a national agenda, evenly over the time some FTZ is open, each item given to an open
         # FTZ (in proportion to the share of the step it is open)
-        per_step = _spread(spec.expected_total * mix[0], open_share.max(axis=1), rng)
+        per_step = _spread(spec.expected_total * mix[0], open_share.max(axis=1), steps, reference, rng)
+        ftz_all, auto_all = ftz_w, auto_w
+        open_share, ftz_w, auto_w = open_share[:steps], ftz_w[:steps], auto_w[:steps]
         item_step = np.repeat(np.arange(len(per_step)), per_step)
         cumulative = np.cumsum(open_share[item_step], axis=1)
         pick = rng.random(item_step.size) * (cumulative[:, -1] if item_step.size else 0.0)
         item_region = np.argmax(cumulative > pick[:, None], axis=1)
         plan_cells = np.zeros_like(ftz_w, dtype=np.int64)
         np.add.at(plan_cells, (item_step, item_region), 1)
-        cells = [plan_cells, _spread(spec.expected_total * mix[1], ftz_w, rng),
-                 _spread(spec.expected_total * mix[2], auto_w, rng)]
+        cells = [plan_cells, _spread(spec.expected_total * mix[1], ftz_all, steps, reference, rng),
+                 _spread(spec.expected_total * mix[2], auto_all, steps, reference, rng)]
         origin_l, created_l, pathway_l, earliest_l = [], [], [], []
         for p, counts in enumerate(cells):
             t_idx, r_idx = np.nonzero(counts)

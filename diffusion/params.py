@@ -180,8 +180,13 @@ class InnovationParams(Section):
         "innovations exist at step 1 with no origin (for Bass-type experiments and teaching).",
         why="The historical process: innovations are born in FTZ pilots.")
     expected_total: float = P(349, unit="innovations", ge=0, le=100_000,
-                              description="Expected number of innovations piloted over the run (source=pilots).",
+                              description="Expected number of innovations piloted in the first reference_years of "
+                              "the run (source=pilots); a longer run continues at the same rate.",
                               why="349 FTZ achievements replicated nationally by January 2024 (data/categories_349.csv, seed 000 Table 1).")
+    reference_years: float = P(12.0, unit="years", gt=0, le=200,
+                               description="The period in which expected_total innovations are expected: supply per "
+                               "year does not depend on how long a run is.",
+                               why="12 years = 2013Q3 to 2025Q2, the default run, over which the 349 were piloted.")
     n_initial: int = P(100, unit="innovations", ge=1, le=100_000,
                        description="Number of innovations present from step 1 (source=initial).",
                        why="Enough for stable averages in teaching runs.")

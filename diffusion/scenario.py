@@ -434,8 +434,10 @@ def estimate_memory(params: Parameters) -> tuple[int, int, int]:
         regions = 1000  # unknown until read; the edge list itself bounds it
     else:
         regions = net.n_regions
-    innovations = int(params.innovations.n_initial if params.innovations.source == "initial"
-                      else params.innovations.expected_total * 1.2 + 10)
+    spec = params.innovations
+    per_reference = max(1.0, params.time.years / spec.reference_years)   # supply continues at the same rate
+    innovations = int(spec.n_initial if spec.source == "initial" else spec.expected_total * per_reference * 1.2 + 10)
+    innovations += len(params.policies)
     dense_graph = regions * regions * 16 if net.kind == "complete" else 0
     return regions * innovations * BYTES_PER_PAIR + dense_graph, regions, innovations
 
