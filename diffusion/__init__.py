@@ -1,6 +1,6 @@
 """ftz-diffusion: an agent-based model of how reform innovations spread from China's Pilot Free Trade Zones."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from .model import DiffusionModel  # noqa: E402
 from .params import Parameters, make_parameters, with_changes  # noqa: E402

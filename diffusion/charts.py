@@ -23,7 +23,9 @@ SIZES = {"page": (6.5, 4.0), "slide": (10.0, 5.6)}
 FORMATS = ("png", "svg", "pdf")
 PALETTE = ["#1f4e79", "#c0504d", "#4f9a45", "#e39b2d", "#7f5fa8", "#3aa0b5", "#8c6d46", "#d16ba5"]
 CHANNEL_COLOURS = {"spontaneous": "#9e9e9e", "learning": "#4f9a45", "competition": "#e39b2d", "mandate": "#1f4e79"}
-KEY_METRICS = ("coverage", "share_national", "median_time_to_50", "failure_rate", "ftz_gap", "gini")
+KEY_METRICS = ("coverage_at_5_years", "share_90_within_5_years", "median_time_to_50", "failure_rate",
+               "ftz_gap_at_3_years", "gini")
+MIN_INNOVATIONS = 20   # the age curves stop where fewer innovations (mean over runs) are that old
 
 
 @contextmanager
@@ -66,13 +68,55 @@ def _runs(frame: pd.DataFrame) -> int:
     return int(frame["run"].nunique()) if "run" in frame.columns else 1
 
 
-def _line_with_band(ax, frame, column, label, style="-", colour=None, scale=100.0):
-    stats = band(frame, column)
-    dates = pd.to_datetime(stats.index)
-    (line,) = ax.plot(dates, scale * stats["mean"], style, label=label, color=colour)
+def _line_with_band(ax, frame, column, label, style="-", colour=None, scale=100.0, by="date"):
+    stats = band(frame, column, by=by)
+    x = pd.to_datetime(stats.index) if by == "date" else stats.index.to_numpy()
+    (line,) = ax.plot(x, scale * stats["mean"], style, label=label, color=colour)
     if _runs(frame) > 1:
-        ax.fill_between(dates, scale * stats["low"], scale * stats["high"], color=line.get_color(), alpha=0.15, lw=0)
+        ax.fill_between(x, scale * stats["low"], scale * stats["high"], color=line.get_color(), alpha=0.15, lw=0)
     return line
+
+
+def _mark_batches(ax, batches: pd.DataFrame | None, lang: str) -> None:
+    """Vertical lines at the binding batches (of the first run): solid grey when issued, dashed and lighter
+    when the batches table says a batch is a projection (column ``projected``, where present)."""
+    if batches is None or not len(batches):
+        return
+    first = batches[batches["run"] == batches["run"].min()] if "run" in batches.columns else batches
+    binding = first[first["kind"] == "binding"]
+    projected = (binding["projected"].fillna(False).astype(bool) if "projected" in binding.columns
+                 else pd.Series(False, index=binding.index))
+    for flag, colour, style, key in ((False, "0.55", "-", "batch"), (True, "0.72", "--", "projected_batch")):
+        for i, day in enumerate(binding.loc[projected == flag, "date"]):
+            ax.axvline(pd.Timestamp(day), color=colour, lw=0.7, ls=style, zorder=0,
+                       label=t(key, lang) if i == 0 else None)
+
+
+def projection_start(series: pd.DataFrame | None) -> pd.Timestamp | None:
+    """The first date of the steps the series marks as projections (after the historical record), or None."""
+    if series is None or "projected" not in series.columns or not series["projected"].any():
+        return None
+    return pd.Timestamp(series.loc[series["projected"].astype(bool), "date"].min())
+
+
+def _shade_projection(ax, start: pd.Timestamp | None, lang: str) -> None:
+    """A light hatched band over the projected part of a date axis (drawn last, so the axis limits are
+    those of the data), labelled as a projection."""
+    if start is None:
+        return
+    import matplotlib.dates as mdates
+
+    left, right = ax.get_xlim()
+    ax.axvspan(mdates.date2num(start), right, facecolor="0.90", lw=0, zorder=-2, label=t("projection_period", lang))
+    ax.axvline(mdates.date2num(start), color="0.45", lw=0.8, ls=(0, (2, 2)), zorder=-1)
+    ax.set_xlim(left, right)
+
+
+def _old_enough(coverage_by_age: pd.DataFrame) -> pd.DataFrame:
+    """The ages that at least MIN_INNOVATIONS innovations (mean over runs) reached, or all if none did."""
+    count = coverage_by_age.groupby("years_since_pilot")["innovations"].mean()
+    ages = count.index[count >= min(MIN_INNOVATIONS, count.max())]
+    return coverage_by_age[coverage_by_age["years_since_pilot"].isin(ages)]
 
 
 def _title(ax, text: str, runs: int, lang: str) -> None:
@@ -80,44 +124,101 @@ def _title(ax, text: str, runs: int, lang: str) -> None:
 
 
 # ------------------------------------------------------------------------------------ run charts
-def adoption_curves(series: pd.DataFrame, batches: pd.DataFrame | None = None, title: str | None = None,
-                    lang: str = "en", size: str = "page"):
-    """S-curves of coverage for all, FTZ and non-FTZ regions (mean and 90% band), batches marked."""
+def adoption_curves(coverage_by_age: pd.DataFrame, title: str | None = None, lang: str = "en", size: str = "page",
+                    projection_from: pd.Timestamp | None = None):
+    """Coverage by years since pilot for all regions, the FTZ group and the others (mean and 90% band).
+
+    Read from ``coverage_by_age``: at each age, the mean over the innovations that old of the share of
+    regions holding them. The groups are fixed (FTZ by the end of the run), so no curve falls because
+    innovations are born or FTZs open.
+    """
+    frame = _old_enough(coverage_by_age)
     with house_style(size):
         fig, ax = plt.subplots()
-        for column, key, style in (("coverage", "all_regions", "-"), ("ftz_coverage", "ftz_regions", "--"),
-                                   ("non_ftz_coverage", "non_ftz_regions", ":")):
-            _line_with_band(ax, series, column, t(key, lang), style)
-        if batches is not None and len(batches):
-            first = batches[batches["run"] == batches["run"].min()] if "run" in batches.columns else batches
-            for i, row in enumerate(first[first["kind"] == "binding"].itertuples()):
-                ax.axvline(pd.Timestamp(row.date), color="0.55", lw=0.7, ls="-", zorder=0,
-                           label=t("batch", lang) if i == 0 else None)
+        for column, key, style in (("coverage", "all_regions", "-"), ("ftz_coverage", "ftz_group", "--"),
+                                   ("non_ftz_coverage", "non_ftz_group", ":")):
+            _line_with_band(ax, frame, column, t(key, lang), style, by="years_since_pilot")
         ax.set_ylim(0, 100)
-        ax.set_ylabel(t("coverage_axis", lang))
-        ax.set_xlabel(t("date", lang))
-        _title(ax, title or t("adoption_title", lang), _runs(series), lang)
+        ax.set_xlim(left=0)
+        ax.set_ylabel(t("age_coverage_axis", lang))
+        ax.set_xlabel(t("age_axis", lang))
+        note = t("age_note", lang, n=MIN_INNOVATIONS)
+        if projection_from is not None:   # ages mix history and projection: say so
+            note += "\n" + t("age_projection_note", lang, date=f"{projection_from:%Y-%m}")
+        ax.text(0.01, 0.98, note, transform=ax.transAxes, va="top", fontsize=6.5, color="0.35")
+        _title(ax, title or t("adoption_age_title", lang), _runs(coverage_by_age), lang)
         ax.legend(loc="lower right")
+        fig.tight_layout()
+    return fig
+
+
+def cohort_curves(coverage_by_cohort: pd.DataFrame, batches: pd.DataFrame | None = None, lang: str = "en",
+                  size: str = "page", projection_from: pd.Timestamp | None = None):
+    """One line per pilot cohort (innovations piloted in one calendar year): the share of its (region,
+    innovation) pairs adopted and kept, against the date (mean over runs), binding batches marked."""
+    mean = coverage_by_cohort.groupby(["cohort", "date"])["coverage"].mean()
+    cohorts = list(mean.index.unique("cohort"))
+    colours = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.9, max(len(cohorts), 1)))
+    with house_style(size):
+        fig, ax = plt.subplots()
+        for colour, cohort in zip(colours, cohorts):
+            line = mean.loc[cohort]
+            ax.plot(pd.to_datetime(line.index), 100 * line.to_numpy(), color=colour, lw=1.4, label=str(cohort))
+        _mark_batches(ax, batches, lang)
+        _shade_projection(ax, projection_from, lang)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel(t("cohort_axis", lang))
+        ax.set_xlabel(t("date", lang))
+        runs = _runs(coverage_by_cohort)
+        ax.set_title(t("cohort_title", lang) + (f"\n({t('mean_note', lang, n=runs)})" if runs > 1 else ""), loc="left")
+        ax.legend(title=t("cohort_legend", lang), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=6.5,
+                  title_fontsize=7)
+        fig.tight_layout()
+    return fig
+
+
+def cumulative_adoptions(series: pd.DataFrame, batches: pd.DataFrame | None = None, lang: str = "en",
+                         size: str = "page"):
+    """Adoptions kept so far (pilots included) against the date (mean and 90% band), binding batches marked,
+    the projected part (after the historical record; series column ``projected``) shaded."""
+    with house_style(size):
+        fig, ax = plt.subplots()
+        _line_with_band(ax, series, "cumulative_adoptions", t("all_regions", lang), colour=PALETTE[0], scale=1.0)
+        _mark_batches(ax, batches, lang)
+        _shade_projection(ax, projection_start(series), lang)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(t("cumulative_axis", lang))
+        ax.set_xlabel(t("date", lang))
+        _title(ax, t("cumulative_title", lang), _runs(series), lang)
+        ax.legend(loc="upper left")
         fig.tight_layout()
     return fig
 
 
 def scenario_curves(series: pd.DataFrame, lang: str = "en", size: str = "page"):
-    """One coverage S-curve per scenario (column ``scenario``) with its 90% band over runs."""
+    """One curve per scenario (column ``scenario``) with its 90% band over runs: the adoptions kept so far,
+    which no birth of an innovation can lower (series without that column: coverage over the innovations
+    piloted so far, labelled so)."""
+    cumulative = "cumulative_adoptions" in series.columns
+    column = "cumulative_adoptions" if cumulative else "coverage"
     with house_style(size):
         fig, ax = plt.subplots()
         for name, frame in series.groupby("scenario", sort=False):
-            _line_with_band(ax, frame, "coverage", str(name))
-        ax.set_ylim(0, 100)
-        ax.set_ylabel(t("coverage_axis", lang))
+            _line_with_band(ax, frame, column, str(name), scale=1.0 if cumulative else 100.0)
+        if cumulative:
+            ax.set_ylim(bottom=0)
+        else:
+            ax.set_ylim(0, 100)
+        ax.set_ylabel(t("cumulative_axis" if cumulative else "coverage_so_far_axis", lang))
         ax.set_xlabel(t("date", lang))
-        ax.set_title(t("scenario_curves_title", lang), loc="left")
-        ax.legend(loc="lower right")
+        ax.set_title(t("scenario_cumulative_title" if cumulative else "scenario_curves_title", lang), loc="left")
+        ax.legend(loc="upper left" if cumulative else "lower right")
         fig.tight_layout()
     return fig
 
 
-def category_curves(coverage_by_category: pd.DataFrame, lang: str = "en", size: str = "page"):
+def category_curves(coverage_by_category: pd.DataFrame, lang: str = "en", size: str = "page",
+                    projection_from: pd.Timestamp | None = None):
     """Small multiples: coverage over time for each innovation category (mean and 90% band)."""
     categories = list(dict.fromkeys(coverage_by_category["category"]))
     cols = 4
@@ -129,6 +230,7 @@ def category_curves(coverage_by_category: pd.DataFrame, lang: str = "en", size: 
         for ax, category in zip(axes.ravel(), categories):
             frame = coverage_by_category[coverage_by_category["category"] == category]
             _line_with_band(ax, frame, "coverage", None, colour=PALETTE[0])
+            _shade_projection(ax, projection_from, lang)
             ax.set_title(category_name(category, lang), fontsize=7.5, loc="left")
             ax.set_ylim(0, 100)
             ax.tick_params(axis="x", labelrotation=45)
@@ -136,12 +238,16 @@ def category_curves(coverage_by_category: pd.DataFrame, lang: str = "en", size: 
             ax.axis("off")
         for ax in axes[:, 0]:
             ax.set_ylabel(t("coverage_axis", lang), fontsize=7)
-        fig.suptitle(t("category_title", lang), x=0.01, ha="left", fontweight="bold")
+        title = fig.suptitle(t("category_title", lang) + "\n ", x=0.01, ha="left", fontweight="bold")
         fig.tight_layout()
+        # the denominator grows as innovations are born: say so on the title's second line
+        below = title.get_window_extent(fig.canvas.get_renderer()).y0 / fig.bbox.height
+        fig.text(0.01, below, t("so_far_note", lang), fontsize=7, color="0.3", va="bottom", ha="left")
     return fig
 
 
-def channel_attribution(channels: pd.DataFrame, lang: str = "en", size: str = "page"):
+def channel_attribution(channels: pd.DataFrame, lang: str = "en", size: str = "page",
+                        projection_from: pd.Timestamp | None = None):
     """Stacked areas: adoptions per period attributed to spontaneous, learning, competition and mandate."""
     mean = channels.groupby(["date", "channel"])["adoptions"].mean().unstack("channel").fillna(0.0)
     order = [c for c in ("mandate", "learning", "competition", "spontaneous") if c in mean.columns]
@@ -150,6 +256,7 @@ def channel_attribution(channels: pd.DataFrame, lang: str = "en", size: str = "p
         ax.stackplot(pd.to_datetime(mean.index), *[mean[c].to_numpy() for c in order],
                      labels=[channel_name(c, lang) for c in order], colors=[CHANNEL_COLOURS[c] for c in order],
                      alpha=0.9)
+        _shade_projection(ax, projection_from, lang)
         ax.set_ylabel(t("channels_axis", lang))
         ax.set_xlabel(t("date", lang))
         _title(ax, t("channels_title", lang), _runs(channels), lang)
@@ -161,7 +268,8 @@ def channel_attribution(channels: pd.DataFrame, lang: str = "en", size: str = "p
 def adoption_lags(adoptions: pd.DataFrame, innovations: pd.DataFrame) -> pd.DataFrame:
     """Years from pilot to each (kept, non-pilot) adoption, with region and category: from the first
     days of their periods, so the same whatever the step length."""
-    kept = adoptions[~adoptions["pilot"] & ~adoptions["abandoned"]]
+    undone = adoptions["abandoned"] | adoptions["retried"] if "retried" in adoptions.columns else adoptions["abandoned"]
+    kept = adoptions[~adoptions["pilot"] & ~undone]
     births = innovations[["run", "innovation", "birth_date"]]
     lags = kept.merge(births, on=["run", "innovation"], how="left")
     lags["lag"] = (pd.to_datetime(lags["date"]) - pd.to_datetime(lags["birth_date"])).dt.days / 365.25
@@ -251,16 +359,19 @@ def failures_chart(adoptions: pd.DataFrame, lang: str = "en", size: str = "page"
     return fig
 
 
-def ftz_gap(series: pd.DataFrame, lang: str = "en", size: str = "page"):
-    """The coverage gap between FTZ and non-FTZ regions over time (mean and 90% band)."""
-    frame = series.assign(gap=series["ftz_coverage"] - series["non_ftz_coverage"])
+def ftz_gap(coverage_by_age: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """The coverage gap between the FTZ group (FTZ by the end of the run) and the other regions, by years
+    since pilot (mean and 90% band)."""
+    frame = _old_enough(coverage_by_age)
+    frame = frame.assign(gap=frame["ftz_coverage"] - frame["non_ftz_coverage"])
     with house_style(size):
         fig, ax = plt.subplots()
-        _line_with_band(ax, frame, "gap", None, colour=PALETTE[1])
+        _line_with_band(ax, frame, "gap", None, colour=PALETTE[1], by="years_since_pilot")
         ax.axhline(0, color="0.3", lw=0.8)
-        ax.set_ylabel(t("gap_axis", lang))
-        ax.set_xlabel(t("date", lang))
-        _title(ax, t("gap_title", lang), _runs(series), lang)
+        ax.set_xlim(left=0)
+        ax.set_ylabel(t("gap_age_axis", lang))
+        ax.set_xlabel(t("age_axis", lang))
+        _title(ax, t("gap_age_title", lang), _runs(coverage_by_age), lang)
         fig.tight_layout()
     return fig
 
@@ -337,27 +448,46 @@ def prim_tradeoff(trajectory: pd.DataFrame, outcome: str, lang: str = "en", size
 
 
 # ------------------------------------------------------------------------------------- a whole run
-RUN_FIGURES = ("adoption_curves", "categories", "channels", "map", "heatmap", "failures", "ftz_gap")
+RUN_FIGURES = ("adoption_curves", "cohort_coverage", "cumulative_adoptions", "categories", "channels", "map",
+               "heatmap", "failures", "ftz_gap")
+
+
+FIGURE_TABLES = {   # the tables each chart of a run reads
+    "adoption_curves": ("coverage_by_age",), "cohort_coverage": ("coverage_by_cohort",),
+    "cumulative_adoptions": ("series",), "categories": ("coverage_by_category",), "channels": ("channels",),
+    "map": ("regions", "network", "adoptions", "innovations"), "heatmap": ("adoptions", "innovations"),
+    "failures": ("adoptions",), "ftz_gap": ("coverage_by_age",),
+}
 
 
 def draw_run_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = "en", size: str = "page",
                      title: str | None = None) -> list[str]:
-    """Draw the chart set of one results folder's tables into ``folder``; returns the file names."""
+    """Draw the chart set of one results folder's tables into ``folder``; returns the file names.
+
+    A chart whose tables the folder lacks (one written by an older version) is left out.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     suffix = "" if lang == "en" else f"_{lang}"
+    batches = tables.get("batches")
+    start = projection_start(tables.get("series"))   # where the run leaves the historical record
     figures = {
-        "adoption_curves": lambda: adoption_curves(tables["series"], tables.get("batches"), title, lang, size),
-        "categories": lambda: category_curves(tables["coverage_by_category"], lang, size),
-        "channels": lambda: channel_attribution(tables["channels"], lang, size),
+        "adoption_curves": lambda: adoption_curves(tables["coverage_by_age"], title, lang, size, start),
+        "cohort_coverage": lambda: cohort_curves(tables["coverage_by_cohort"], batches, lang, size, start),
+        "cumulative_adoptions": lambda: cumulative_adoptions(tables["series"], batches, lang, size),
+        "categories": lambda: category_curves(tables["coverage_by_category"], lang, size, start),
+        "channels": lambda: channel_attribution(tables["channels"], lang, size, start),
         "map": lambda: province_map(tables["regions"], tables["network"], tables["adoptions"], tables["innovations"],
                                     lang, size),
         "heatmap": lambda: region_category_heatmap(tables["adoptions"], tables["innovations"], lang, size),
         "failures": lambda: failures_chart(tables["adoptions"], lang, size),
-        "ftz_gap": lambda: ftz_gap(tables["series"], lang, size),
+        "ftz_gap": lambda: ftz_gap(tables["coverage_by_age"], lang, size),
     }
     names = []
     for stem, draw in figures.items():
+        if not set(FIGURE_TABLES[stem]) <= tables.keys() or (
+                stem == "cumulative_adoptions" and "cumulative_adoptions" not in tables["series"].columns):
+            continue
         names += save(draw(), folder, stem + suffix)
     return names
 

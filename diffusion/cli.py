@@ -184,9 +184,36 @@ def _print_run_summary(sc, result, wall: float) -> None:
                + (" — mean [5-95%]" if n > 1 else ""))
     click.echo(f"  binding batches issued: {show('binding_batches')} ({show('binding_items')} items mandated); "
                f"best-practice items: {show('best_practice_items')}")
-    click.echo(f"  coverage: {show('coverage', 100, '{:.1f}')}% of region x innovation pairs; "
-               f"national innovations: {show('share_national', 100, '{:.1f}')}%")
-    click.echo(f"  failures: {show('failures')} ({show('corrections')} corrected, {show('abandonments')} abandoned)")
+    click.echo(f"  coverage 3 years after the pilot: {show('coverage_at_3_years', 100, '{:.1f}')}% of regions "
+               f"(5 years: {show('coverage_at_5_years', 100, '{:.1f}')}%); adoptions kept: "
+               f"{show('cumulative_adoptions')}; national innovations: {show('share_national', 100, '{:.1f}')}%")
+    click.echo(f"  pilots never scaled up: {show('share_never_scaled_up_mature', 100, '{:.0f}')}% of those at least "
+               f"{sc.output.mature_pilot_years:g} years old ({show('share_never_scaled_up', 100, '{:.0f}')}% of all, "
+               f"young ones included)")
+    click.echo(f"  failures: {show('failures')} ({show('corrections')} corrected, {show('abandonments')} abandoned, "
+               f"{show('retries')} retried under a binding mandate)")
+    policies = result.get("policies")
+    if policies is not None and len(policies):
+        for policy, rows in policies.groupby("policy", sort=False):
+            issued = rows["issued"].mean()
+            line = f"  policy {policy} ({rows['bindingness'].iloc[0]}): issued in {100 * issued:.0f}% of runs"
+            done = rows[rows["issued"]]
+            if len(done) and done["compliance_by_deadline"].notna().any():
+                line += (f"; {100 * done['compliance_by_deadline'].mean():.0f}% of regions in scope complied by the "
+                         f"deadline, median {done['median_months_to_adopt'].mean():.1f} months after the order")
+            click.echo(line)
+    params = sc.parameters()
+    if params.channels.mandate.enabled and params.channels.mandate.schedule == "historical":
+        from .mandate import record_end_date
+
+        end = record_end_date()
+        projected = int(result["batches"]["projected"].sum()) if len(result["batches"]) else 0
+        if projected:
+            click.echo(f"  history and projection: the record of batches ends {end:%Y-%m}; the "
+                       f"{projected / n:.0f} batch(es) per run after it are model projections (column 'projected', "
+                       f"drawn dashed), and so is everything after {end:%Y-%m}")
+        else:
+            click.echo(f"  history: every batch is from the record, which runs to {end:%Y-%m}; no projected batch")
 
 
 # ---------------------------------------------------------------------------------------- compare
@@ -252,6 +279,81 @@ def compare(scenarios: tuple[str, ...], out: Path | None, replicates: int | None
     table = key.pivot(index="scenario", columns="metric", values="mean").loc[names]
     click.echo(table.to_string(float_format=lambda v: f"{v:.3f}"))
     click.echo(f"results: {out}")
+
+
+# -------------------------------------------------------------------------------------- attribute
+@main.command()
+@click.argument("scenario")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder to create (default: results/<name>-attribution-<timestamp>/).")
+@click.option("--replicates", type=click.IntRange(min=1, max=1_000_000), default=None,
+              help="Replicates (default: the scenario's 'replicates'); each is 16 runs, one per coalition.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed (default: the scenario's 'seed'). Same seed, same numbers.")
+@click.option("--steps", type=click.IntRange(min=1, max=2000), default=None,
+              help="Number of periods to simulate (overrides the scenario's steps/until).")
+@WORKERS
+@FORCE
+@LANG
+@SIZE
+def attribute(scenario: str, out: Path | None, replicates: int | None, seed: int | None, steps: int | None,
+              workers: int, force: bool, lang: str, size: str) -> None:
+    """Shapley attribution of coverage and time to 50% to the four channels, with 90% intervals.
+
+    Replays every replicate of SCENARIO with each subset of the channels (spontaneous, learning,
+    competition, mandate) switched off, with common random numbers: 16 runs per replicate. Writes
+    tables/shapley (each channel's Shapley value per outcome, 90% intervals, the hazard share for
+    comparison), tables/coalitions, tables/shapley_replicates and figures/attribution. See
+    docs/attribution.md.
+    """
+    from .attribute import FULL, attribute as attribute_channels, write_attribution
+    from .params import CHANNELS
+
+    with user_errors():
+        sc = _apply_overrides(_load(scenario), replicates, seed, steps)
+        params = sc.parameters()
+        out = out or _default_out(f"{sc.name}-attribution")
+        if out.exists() and not force:
+            fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
+        off = [c for c in CHANNELS if not getattr(params.channels, c).enabled]
+        runs = sc.replicates * (FULL + 1) // (1 << len(off))
+        started = time.perf_counter()
+        with progress_bar(runs, f"{sc.name}: attributing") as advance:
+            result = attribute_channels(params, replicates=sc.replicates, seed=sc.seed, workers=workers,
+                                        progress=advance)
+        wall = time.perf_counter() - started
+        write_attribution(out, sc, result, replicates=sc.replicates, seed=sc.seed, workers=workers,
+                          wall_seconds=wall, command=" ".join(["diffusion", *sys.argv[1:]]), force=force,
+                          lang=lang, size=size)
+    _print_attribution(sc, result["shapley"], runs, off, wall)
+    click.echo(f"results: {out}")
+
+
+def _print_attribution(sc, shapley, runs: int, off: list[str], wall: float) -> None:
+    n = int(shapley["replicates"].iloc[0])
+    click.echo(f"{sc.name}: Shapley attribution over {n} replicate(s), {runs} runs ({wall:.1f} s); "
+               f"mean [90% CI] and the per-adoption hazard share")
+    by = {o: shapley[shapley["outcome"] == o].set_index("channel") for o in ("coverage", "time_to_50")}
+
+    def cell(outcome: str, channel: str, scale: float, fmt: str) -> str:
+        row = by[outcome].loc[channel]
+        text = fmt.format(row["mean"] * scale)
+        if n > 1:
+            text += f" [{fmt.format(row['ci_low'] * scale)}, {fmt.format(row['ci_high'] * scale)}]"
+        return text
+
+    header = ("channel", "coverage (pp)", "years to 50%", "hazard share")
+    rows = [(channel, cell("coverage", channel, 100, "{:+.1f}"), cell("time_to_50", channel, 1, "{:+.2f}"),
+             f"{100 * by['coverage'].loc[channel, 'hazard_share']:.1f}%") for channel in by["coverage"].index]
+    first = by["coverage"].iloc[0], by["time_to_50"].iloc[0]
+    rows.append(("all on - all off", f"{100 * (first[0]['all_on'] - first[0]['all_off']):+.1f}",
+                 f"{first[1]['all_on'] - first[1]['all_off']:+.2f}", ""))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  " + "  ".join(value.ljust(w) if i == 0 else value.rjust(w)
+                                    for i, (value, w) in enumerate(zip(row, widths))))
+    if off:
+        click.echo(f"  off in the scenario itself, so 0 in every coalition: {', '.join(off)}")
 
 
 # ------------------------------------------------------------------------------ validate, show, list

@@ -287,6 +287,11 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "failed": "True when the outcome was below `failure.threshold`.",
         "corrected": "True when a failure was corrected (fault tolerance) and the reform kept.",
         "abandoned": "True when a failure was not corrected and the region dropped the reform.",
+        "retried": "True when a failure was not corrected under a binding mandate in force: the implementation "
+                   "is undone and the region adopts again later (a new row).",
+        "projected": "True when the adoption happened after the end of the historical record the run replays "
+                     "(the last real batch or best-practice list, 2025): a model projection. Always false when "
+                     "the batch schedule is not `historical`.",
         "main_channel": "Channel with the largest share, or `pilot`.",
         "ftz": "True when the region had an open FTZ at that step.",
     }),
@@ -320,7 +325,7 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "working_system": "Working system (after overrides).",
         "feedback": "Feedback mode (after overrides).",
         "fault_tolerance": "Fault tolerance (after overrides).",
-        "ftz": "True when the region hosts an FTZ in this run.",
+        "ftz": "True when the region has an FTZ by the end of the run (the fixed FTZ group of every table).",
         "ftz_opened": "First day of the period its FTZ opened (empty: none).",
         "adopted": "Innovations born so far that it holds.",
         "coverage": "Share of the innovations born so far that it holds.",
@@ -331,9 +336,11 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "y": "Vertical drawing coordinate (latitude of the capital for provinces).",
     }),
     "series": ("one row per step (Mesa's DataCollector)", {
-        "coverage": "Share of (region, innovation) pairs held, over innovations born so far.",
-        "ftz_coverage": "The same over regions with an open FTZ.",
-        "non_ftz_coverage": "The same over regions without one.",
+        "coverage": "Share of (region, innovation) pairs held, over innovations born so far: falls whenever "
+                    "innovations are born faster than they spread (see above).",
+        "ftz_coverage": "The same over the regions with an FTZ by the end of the run (a fixed group), still "
+                        "over the innovations born so far.",
+        "non_ftz_coverage": "The same over the other regions.",
         "innovations": "Innovations born so far.",
         "binding_items": "Innovations made binding so far (cumulative).",
         "binding_batches": "Binding batches issued so far.",
@@ -342,7 +349,16 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "failures": "Failed adoptions so far.",
         "corrections": "Corrected failures so far.",
         "abandonments": "Uncorrected failures (reform dropped) so far.",
+        "retries": "Failures under a binding mandate undone to be done again, so far (never abandoned).",
+        "projected": "True for a step that ends after the historical record the run replays (2025): a "
+                     "projection (shaded in the charts). Always false when the batch schedule is not `historical`.",
         "gini": "Gini coefficient of the number of innovations each region holds.",
+        "cumulative_adoptions": "Adoptions kept so far, pilots included: adoption events up to this step that "
+                                "were neither abandoned nor undone to be retried (such an adoption never "
+                                "counts). It never falls.",
+        "innovations_born": "Innovations whose pilot started by this step: the denominator of `coverage` "
+                            "(divided by the regions), so `coverage` = `cumulative_adoptions` / "
+                            "(`innovations_born` x regions).",
     }),
     "coverage_by_category": ("one row per step and category", {
         "category": "Category.",
@@ -353,6 +369,28 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "region": "Region.",
         "coverage": "Share of the innovations born so far that the region holds.",
     }),
+    "coverage_by_cohort": ("one row per step and pilot cohort, from the step of the cohort's first pilot", {
+        "cohort": "Calendar year in which the pilots of its innovations started (from the moment of birth, "
+                  "`time.start` plus `innovations.birth_years`). Membership is fixed for the run.",
+        "innovations": "Innovations of the cohort (the same at every step).",
+        "born": "Those of them whose pilot had started by this step.",
+        "adopted": "Kept adoptions of the cohort's innovations up to this step, pilots included (an adoption "
+                   "that was abandoned or undone to be retried never counts).",
+        "coverage": "`adopted` / (`innovations` x regions): the share of the cohort's (region, innovation) "
+                    "pairs adopted and kept. No birth can lower it.",
+    }),
+    "coverage_by_age": ("one row per age since pilot, from 0 to the age of the oldest innovation", {
+        "age_steps": "Steps since the step of the pilot (0: the pilot's own step, adoptions in it included).",
+        "years_since_pilot": "The same in years: `age_steps` x the step length (0.25 for quarters).",
+        "innovations": "Innovations old enough to have reached this age by the end of the run (birth step + "
+                       "`age_steps` <= the last step); the set shrinks as the age grows.",
+        "coverage": "Mean over those innovations of their kept adoptions by this age / regions, pilots counting as "
+                    "adopted by their origin (unless it abandoned the reform).",
+        "ftz_coverage": "The same over the regions with an FTZ by the end of the run (a fixed group).",
+        "non_ftz_coverage": "The same over the other regions (a fixed group).",
+        "ftz_regions": "Regions in the FTZ group (FTZ open by the end of the run).",
+        "non_ftz_regions": "Regions in the other group.",
+    }),
     "channels": ("one row per step and channel: the channel attribution series", {
         "channel": "`spontaneous`, `learning`, `competition` or `mandate`.",
         "adoptions": "Sum of the channel's shares over the step's adoptions (pilots left out).",
@@ -361,7 +399,12 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "steps": "Steps run.",
         "regions": "Number of regions.",
         "innovations": "Innovations in the run.",
-        "coverage": "Share of (region, innovation) pairs held at the end, over innovations born.",
+        "coverage": "Share of (region, innovation) pairs held at the end, over innovations born (lowered by "
+                    "the innovations born near the end).",
+        "coverage_at_3_years": "Mean share of regions holding an innovation three years after its pilot, over the "
+                               "innovations piloted at least three years before the end (`coverage_by_age` at "
+                               "3 years).",
+        "coverage_at_5_years": "The same five years after the pilot.",
         "binding_batches": "Binding batches issued.",
         "binding_items": "Innovations made binding.",
         "binding_batches_by_2023": "Binding batches issued by December 2023 (7 real).",
@@ -375,11 +418,24 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "share_90_within_5_years": "Of the innovations born at least five years before the end, the share that "
                                    "reached 90% within five years.",
         "adoptions": "Adoptions, pilots included.",
+        "cumulative_adoptions": "Adoptions kept at the end, pilots included (`adoptions` less the abandoned "
+                                "and retried ones; the last value of the series column).",
         "failures": "Failed adoptions.",
         "corrections": "Corrected failures.",
         "abandonments": "Uncorrected failures (reform dropped).",
         "failure_rate": "`failures` / `adoptions`.",
-        "ftz_gap": "Mean coverage of FTZ regions minus that of the others.",
+        "retries": "Failures under a binding mandate in force that were undone to be done again (a standing "
+                   "mandate is never abandoned).",
+        "projected_batches": "Batches issued after the end of the historical record (projections).",
+        "pilots": "FTZ pilots born in the run (generated innovations with an origin; central policies excluded).",
+        "mature_pilots": "Pilots at least `output.mature_pilot_years` old at the end of the run.",
+        "share_never_scaled_up": "Share of the pilots the centre never promoted (in no batch or list), raw: "
+                                 "young pilots have had no chance yet.",
+        "share_never_scaled_up_mature": "The same among the mature pilots only (exposure-adjusted): the share "
+                                        "to compare with the record of central experiments never scaled up.",
+        "ftz_gap": "Mean coverage of FTZ regions (FTZ by the end of the run) minus that of the others.",
+        "ftz_gap_at_3_years": "`coverage_by_age` three years after the pilot: `ftz_coverage` minus "
+                              "`non_ftz_coverage` (fixed groups).",
         "gini": "Gini coefficient of the number of innovations each region holds.",
         "share_spontaneous": "Mean share of the spontaneous channel over adoptions (pilots left out).",
         "share_learning": "Mean share of the learning channel.",
@@ -397,6 +453,30 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "number": "Its number within its kind (1, 2, ...).",
         "items": "Innovations it promoted.",
         "innovations": "Their numbers, separated by spaces.",
+        "projected": "True for a batch after the end of the historical record: a model projection, not a "
+                     "real batch (drawn dashed in the charts).",
+    }),
+    "policies": ("one row per central policy of the scenario's `policies` block (empty without one)", {
+        "policy": "The policy's id.",
+        "title_en": "Its title in English.",
+        "title_zh": "Its title in Chinese.",
+        "innovation": "Its innovation number (the row of the `innovations` table).",
+        "bindingness": "`binding`, `guided` or `recommended`.",
+        "pilot_first": "True when it was piloted first and decided on the evidence.",
+        "decision_step": "Step in which the centre issued it or, piloted first, decided on it (empty: after the run).",
+        "decision_period": "That step's period.",
+        "issued": "True when the centre issued it (a pilot-first policy only if the evidence supported it).",
+        "centre_estimate": "The centre's estimate of its worth when it decided.",
+        "reports": "Outcomes reported to the centre by then.",
+        "deadline_months": "Its deadline (empty: none).",
+        "in_scope": "Regions it was issued to.",
+        "adopters": "Regions in scope that hold it at the end of the run.",
+        "compliance": "`adopters` / `in_scope`.",
+        "compliance_by_deadline": "Share of the regions in scope that had adopted it by the deadline "
+                                  "(pilots and earlier voluntary adopters included).",
+        "median_months_to_adopt": "Median months from the issue to a region's first adoption, over the regions "
+                                  "in scope that adopted after the issue.",
+        "share_before_deadline": "Of those, the share that adopted before the deadline.",
     }),
     "summary": ("one row per metric: the ensemble summary of `metrics` (written by `diffusion run`)", {
         "metric": "Column of `metrics`.",
@@ -407,6 +487,38 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "n": "Replicates with a value.",
     }),
 }
+#: The section of tables.md on what a coverage ratio measures, and the measures no birth can lower.
+COVERAGE_NOTE = [
+    "## Why coverage can fall, and the measures that cannot",
+    "",
+    "`coverage` (in `series`, `metrics`, `coverage_by_category` and `coverage_by_region`) is the share of",
+    "(region, innovation) pairs held over the innovations born *so far*. Every new pilot adds pairs that only",
+    "its origin holds, so the ratio falls whenever innovations are born faster than they spread, although no",
+    "region dropped anything; and an average over a group that gains members falls when the newcomers have",
+    "adopted little (averaged over the FTZs open at each date, as `ftz_coverage` once was, the FTZ curve fell",
+    "from about 85% to 50% in 2015, when new FTZs joined and new pilots were born; it is now over the fixed",
+    "group defined below, but still over the innovations born so far). The measures below cannot fall for",
+    "either reason:",
+    "",
+    "- `coverage_by_age`: coverage by time since pilot. At each age, the mean over the innovations old enough",
+    "  to have reached it of the share of regions that adopted and kept them; for all regions, the regions",
+    "  with an FTZ by the end of the run and the others (groups of fixed membership). Later births add no",
+    "  pairs to an age that has been reached. Across ages the set of innovations shrinks (only early pilots",
+    "  are ten years old), so the curve's tail describes fewer, earlier innovations;",
+    "- `coverage_by_cohort`: the share of each pilot cohort's (region, innovation) pairs adopted and kept,",
+    "  over the calendar. A cohort (the innovations piloted in one calendar year) has fixed membership;",
+    "- `series.cumulative_adoptions`: adoptions kept so far, pilots included; `series.innovations_born`",
+    "  beside it is the denominator that makes `coverage` fall;",
+    "- in `metrics`: `coverage_at_3_years`, `coverage_at_5_years`, `ftz_gap_at_3_years` (fixed ages, fixed",
+    "  groups) and `cumulative_adoptions`.",
+    "",
+    "Kept adoptions are counted as the tables count them everywhere: an adoption that was abandoned, or",
+    "undone to be retried under a binding mandate (`adoptions.retried`), never counts, at any step. A region",
+    "drops or undoes a failed reform in the step it adopts it, so a cohort's curve and the kept adoptions",
+    "never fall at all; with `failure.enabled: false` nothing fails and every adoption counts.",
+    "`regions.ftz` and `metrics.ftz_gap` call a region an FTZ region when its FTZ opens at any date of the",
+    "run's data, even after the end; the fixed FTZ group above counts those open by the last step.",
+]
 COMMON_COLUMNS = {
     "run": "Replicate number (0, 1, ...): the key that joins the tables of one run.",
     "step": "Step (1 = the first period, `time.start`).",
@@ -458,7 +570,7 @@ def tables_markdown() -> str:
              "| table | rows |", "|---|---|"]
     for name in result:
         lines.append(f"| [`{name}`](#{slug(name)}) | {TABLE_COLUMNS[name][0]} |")
-    lines.append("")
+    lines += ["", *COVERAGE_NOTE, ""]
     for name, table in result.items():
         rows, meanings = TABLE_COLUMNS[name]
         lines += [f"## `{name}`", "", f"{rows[0].upper()}{rows[1:]}.", "",

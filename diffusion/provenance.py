@@ -14,7 +14,7 @@ import sys
 from importlib import metadata
 
 #: the version of the model's numbers: it changes whenever any number a seed gives changes
-MODEL_VERSION = "0.2.0"
+MODEL_VERSION = "0.3.0"
 
 
 def _version(name: str) -> str:

@@ -2,7 +2,8 @@
 
 It reads only the folder (manifest, resolved scenario, tables): scenario title and description, the
 question it answers, key metrics with 5-95% intervals, the main charts, the parameters that differ from
-the baseline and the data sources.
+the baseline and the data sources. Its headline numbers and charts are measures that cannot fall because
+innovations are born or FTZs open: coverage by time since pilot, per pilot cohort and kept adoptions.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from . import charts
 from .i18n import metric_label, t
 from .params import Parameters
 
-REPORT_METRICS = ("coverage", "share_national", "median_time_to_50", "median_time_to_90", "binding_items_by_2023",
-                  "failure_rate", "ftz_gap", "gini")
-MAIN_FIGURES = ("adoption_curves", "channels", "map", "categories")
+# headline numbers that no birth of an innovation and no new FTZ can lower: coverage at fixed times since
+# the pilot, over innovations old enough, and gaps between groups of fixed membership (tables.coverage_by_age)
+REPORT_METRICS = ("coverage_at_3_years", "coverage_at_5_years", "share_90_within_5_years", "median_time_to_50",
+                  "median_time_to_90", "cumulative_adoptions", "binding_items_by_2023", "failure_rate",
+                  "ftz_gap_at_3_years", "gini")
+PERCENT_METRICS = ("coverage", "coverage_at_3_years", "coverage_at_5_years", "share_national",
+                   "share_90_within_5_years", "failure_rate")
+POINTS_METRICS = ("ftz_gap", "ftz_gap_at_3_years")     # differences of shares: percentage points
+COUNT_METRICS = ("cumulative_adoptions", "binding_items_by_2023", "adoptions", "failures")
+MAIN_FIGURES = ("adoption_curves", "cohort_coverage", "channels", "map")
 SOURCES = [
     ("provinces.csv", "31 provinces: names, capitals' coordinates, 2023 GDP and population",
      "GDP: China Statistical Yearbook 2024 (verified); population from memory"),
@@ -74,6 +82,17 @@ def parameter_changes(scenario: dict) -> list[tuple[str, object, object]]:
     return changes
 
 
+def format_metric(name: str, value: float, lang: str = "en") -> str:
+    """A metric's value as the report prints it: shares in %, gaps in percentage points, counts whole."""
+    if name in PERCENT_METRICS:
+        return f"{100 * value:.1f}%"
+    if name in POINTS_METRICS:
+        return f"{100 * value:+.1f}{t('points_unit', lang)}"
+    if name in COUNT_METRICS:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def metric_rows(metrics: pd.DataFrame, lang: str) -> list[tuple[str, str, str]]:
     rows = []
     for name in REPORT_METRICS:
@@ -82,10 +101,9 @@ def metric_rows(metrics: pd.DataFrame, lang: str) -> list[tuple[str, str, str]]:
         values = metrics[name].dropna()
         if values.empty:
             continue
-        percent = name in ("coverage", "share_national", "failure_rate", "ftz_gap")
-        fmt = (lambda v: f"{100 * v:.1f}%") if percent else (lambda v: f"{v:.3g}")
-        interval = f"{fmt(values.quantile(0.05))} - {fmt(values.quantile(0.95))}" if len(values) > 1 else "-"
-        rows.append((metric_label(name, lang), fmt(values.mean()), interval))
+        low, high = (format_metric(name, values.quantile(q), lang) for q in (0.05, 0.95))
+        rows.append((metric_label(name, lang), format_metric(name, values.mean(), lang),
+                     f"{low} - {high}" if len(values) > 1 else "-"))
     return rows
 
 

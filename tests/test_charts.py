@@ -43,20 +43,72 @@ def assert_finished(fig, title_words, xlabel=None, ylabel=None):
 
 
 def test_each_chart_draws_from_tables_with_titles_and_axes(tables):
-    assert_finished(charts.adoption_curves(tables["series"], tables["batches"]), ["Adoption of FTZ innovations"],
-                    "Date", "coverage")
+    assert_finished(charts.adoption_curves(tables["coverage_by_age"]),
+                    ["Adoption of FTZ innovations by time since pilot"], "Years since pilot", "adopted and kept")
+    assert_finished(charts.cohort_curves(tables["coverage_by_cohort"], tables["batches"]),
+                    ["pilot-year cohort (fixed membership)"], "Date", "adopted and kept")
+    assert_finished(charts.cumulative_adoptions(tables["series"], tables["batches"]), ["Adoptions kept so far"],
+                    "Date", "Adoptions kept so far")
     assert_finished(charts.category_curves(tables["coverage_by_category"]), ["Adoption by category", "investment"])
     assert_finished(charts.channel_attribution(tables["channels"]), ["channel attribution"], "Date", "Adoptions")
     assert_finished(charts.province_map(tables["regions"], tables["network"], tables["adoptions"], tables["innovations"]),
                     ["years from pilot to adoption"])
     assert_finished(charts.region_category_heatmap(tables["adoptions"], tables["innovations"]), ["by region and category"])
     assert_finished(charts.failures_chart(tables["adoptions"]), ["Failures and corrections"], None, "Failures")
-    assert_finished(charts.ftz_gap(tables["series"]), ["FTZ minus non-FTZ"], "Date", "percentage points")
+    assert_finished(charts.ftz_gap(tables["coverage_by_age"]), ["FTZ regions minus the others (fixed groups)"],
+                    "Years since pilot", "percentage points")
     summary = summarise_metrics(pd.concat([tables["metrics"].assign(scenario="a"), tables["metrics"].assign(scenario="b")]),
                                 by="scenario")
-    assert_finished(charts.metric_comparison(summary), ["Key metrics by scenario", "Final coverage"])
+    assert_finished(charts.metric_comparison(summary), ["Key metrics by scenario", "Coverage 5 years after pilot"])
     series = pd.concat([tables["series"].assign(scenario="a"), tables["series"].assign(scenario="b")])
-    assert_finished(charts.scenario_curves(series), ["Adoption coverage by scenario"], "Date")
+    assert_finished(charts.scenario_curves(series), ["Adoptions kept so far, by scenario"], "Date", "kept")
+    older = series.drop(columns=["cumulative_adoptions"])   # a sweep's series: coverage, labelled as such
+    assert_finished(charts.scenario_curves(older), ["Adoption coverage by scenario"], "Date", "piloted so far")
+
+
+def test_the_ftz_group_is_fixed_and_the_charts_say_so(tables):
+    fig = charts.adoption_curves(tables["coverage_by_age"])
+    labels = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert any("fixed group: FTZ by the end of the run" in label for label in labels)
+    assert any("fixed group" in label for label in labels if label.startswith("Other"))
+    matplotlib.pyplot.close(fig)
+
+
+def test_projected_batches_are_drawn_dashed_and_labelled_as_projections(tables):
+    without = tables["batches"].drop(columns=["projected"], errors="ignore")   # as tables of older versions
+    binding = without.index[(without["kind"] == "binding") & (without["run"] == 0)]   # the first run's are drawn
+    projected = without.assign(projected=False)
+    projected.loc[binding[-2:], "projected"] = True
+    for frame, has_projection in ((without, False), (without.assign(projected=False), False), (projected, True)):
+        for fig in (charts.cohort_curves(tables["coverage_by_cohort"], frame),
+                    charts.cumulative_adoptions(tables["series"], frame)):
+            ax = fig.axes[0]
+            marks = [line for line in ax.get_lines() if line.get_xdata()[0] == line.get_xdata()[-1]]   # verticals
+            dashed = [line for line in marks if line.get_linestyle() == "--"]
+            labels = [text.get_text() for text in ax.get_legend().get_texts()]
+            if has_projection:
+                assert len(dashed) == 2 and len(marks) == len(binding)
+                assert any("Projected batch" in label for label in labels)
+                assert "State Council batch" in labels
+            else:
+                assert not dashed and len(marks) == len(binding) and not any("Projected" in lb for lb in labels)
+            matplotlib.pyplot.close(fig)
+
+
+def test_a_folder_without_the_new_tables_still_gets_the_charts_its_tables_allow(tables, tmp_path):
+    older = {name: table for name, table in tables.items() if name not in ("coverage_by_age", "coverage_by_cohort")}
+    older["series"] = older["series"].drop(columns=["cumulative_adoptions", "innovations_born"])
+    names = charts.draw_run_figures(older, tmp_path)
+    assert "channels.png" in names and "map.png" in names
+    assert not {"adoption_curves.png", "cohort_coverage.png", "cumulative_adoptions.png", "ftz_gap.png"} & set(names)
+
+
+def test_every_run_chart_renders_its_chinese_labels_without_missing_glyphs(tables, tmp_path):
+    assert cjk_font() is not None, "install Debian's fonts-noto-cjk"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph is a warning in matplotlib: make it fail
+        names = charts.draw_run_figures(tables, tmp_path, lang="zh")
+    assert {f"{stem}_zh.png" for stem in charts.RUN_FIGURES} <= set(names)
 
 
 def test_charts_never_touch_a_model():
@@ -67,8 +119,8 @@ def test_charts_never_touch_a_model():
 
 
 def test_figures_are_written_as_png_svg_and_pdf_in_page_and_slide_sizes(tables, tmp_path):
-    page = charts.save(charts.ftz_gap(tables["series"], size="page"), tmp_path, "gap_page")
-    slide = charts.save(charts.ftz_gap(tables["series"], size="slide"), tmp_path, "gap_slide")
+    page = charts.save(charts.ftz_gap(tables["coverage_by_age"], size="page"), tmp_path, "gap_page")
+    slide = charts.save(charts.ftz_gap(tables["coverage_by_age"], size="slide"), tmp_path, "gap_slide")
     assert page == ["gap_page.png", "gap_page.svg", "gap_page.pdf"] and len(slide) == 3
     from PIL import Image
 
