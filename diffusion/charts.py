@@ -377,6 +377,37 @@ def ftz_gap(coverage_by_age: pd.DataFrame, lang: str = "en", size: str = "page")
 
 
 # -------------------------------------------------------------------------------- experiment charts
+def policy_compliance(compliance: pd.DataFrame, policies: pd.DataFrame | None = None, lang: str = "en",
+                      size: str = "page"):
+    """Compliance curves of the central policies: the share of the regions in scope that had adopted each
+    policy, by months since its issue (mean and 90% band over the runs that issued it), its deadline
+    marked; the share of runs in which a pilot-first policy was issued in the legend."""
+    names = list(dict.fromkeys(compliance["policy"]))
+    with house_style(size):
+        fig, ax = plt.subplots()
+        for n, name in enumerate(names):
+            frame = compliance[compliance["policy"] == name]
+            colour = PALETTE[n % len(PALETTE)]
+            label = name
+            if policies is not None and len(policies):
+                mine = policies[policies["policy"] == name]
+                if len(mine) and bool(mine["pilot_first"].iloc[0]):
+                    label += " " + t("issued_share", lang, share=100 * mine["issued"].mean())
+            _line_with_band(ax, frame, "share_complied", label, colour=colour, by="months_since_issue")
+            deadline = frame["deadline_months"].dropna()
+            if len(deadline):
+                ax.axvline(float(deadline.iloc[0]), color=colour, lw=0.9, ls="--", zorder=0,
+                           label=t("deadline", lang) if n == 0 else None)
+        ax.set_ylim(0, 100)
+        ax.set_xlim(left=0)
+        ax.set_ylabel(t("compliance_axis", lang))
+        ax.set_xlabel(t("months_since_issue", lang))
+        _title(ax, t("compliance_title", lang), _runs(compliance), lang)
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+    return fig
+
+
 def metric_comparison(summary: pd.DataFrame, metrics=KEY_METRICS, lang: str = "en", size: str = "page"):
     """Small multiples: each key metric's mean and 5-95% interval per scenario (from summarise_metrics)."""
     present = [m for m in metrics if m in set(summary["metric"])]
@@ -456,7 +487,7 @@ FIGURE_TABLES = {   # the tables each chart of a run reads
     "adoption_curves": ("coverage_by_age",), "cohort_coverage": ("coverage_by_cohort",),
     "cumulative_adoptions": ("series",), "categories": ("coverage_by_category",), "channels": ("channels",),
     "map": ("regions", "network", "adoptions", "innovations"), "heatmap": ("adoptions", "innovations"),
-    "failures": ("adoptions",), "ftz_gap": ("coverage_by_age",),
+    "failures": ("adoptions",), "ftz_gap": ("coverage_by_age",), "policy_compliance": ("policy_compliance",),
 }
 
 
@@ -483,6 +514,9 @@ def draw_run_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = 
         "failures": lambda: failures_chart(tables["adoptions"], lang, size),
         "ftz_gap": lambda: ftz_gap(tables["coverage_by_age"], lang, size),
     }
+    compliance = tables.get("policy_compliance")
+    if compliance is not None and len(compliance):   # a scenario with central policies the centre issued
+        figures["policy_compliance"] = lambda: policy_compliance(compliance, tables.get("policies"), lang, size)
     names = []
     for stem, draw in figures.items():
         if not set(FIGURE_TABLES[stem]) <= tables.keys() or (

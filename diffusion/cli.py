@@ -187,9 +187,10 @@ def _print_run_summary(sc, result, wall: float) -> None:
     click.echo(f"  coverage 3 years after the pilot: {show('coverage_at_3_years', 100, '{:.1f}')}% of regions "
                f"(5 years: {show('coverage_at_5_years', 100, '{:.1f}')}%); adoptions kept: "
                f"{show('cumulative_adoptions')}; national innovations: {show('share_national', 100, '{:.1f}')}%")
-    click.echo(f"  pilots never scaled up: {show('share_never_scaled_up_mature', 100, '{:.0f}')}% of those at least "
-               f"{sc.output.mature_pilot_years:g} years old ({show('share_never_scaled_up', 100, '{:.0f}')}% of all, "
-               f"young ones included)")
+    if metrics["mature_pilots"].gt(0).all():
+        click.echo(f"  pilots never scaled up: {show('share_never_scaled_up_mature', 100, '{:.0f}')}% of those at "
+                   f"least {sc.output.mature_pilot_years:g} years old ({show('share_never_scaled_up', 100, '{:.0f}')}% "
+                   f"of all, young ones included)")
     click.echo(f"  failures: {show('failures')} ({show('corrections')} corrected, {show('abandonments')} abandoned, "
                f"{show('retries')} retried under a binding mandate)")
     policies = result.get("policies")

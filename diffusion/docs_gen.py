@@ -465,6 +465,7 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "pilot_first": "True when it was piloted first and decided on the evidence.",
         "decision_step": "Step in which the centre issued it or, piloted first, decided on it (empty: after the run).",
         "decision_period": "That step's period.",
+        "decision_date": "The date it was issued or decided on (`date`, or `pilot.start` + `pilot.evaluation_months`).",
         "issued": "True when the centre issued it (a pilot-first policy only if the evidence supported it).",
         "centre_estimate": "The centre's estimate of its worth when it decided.",
         "reports": "Outcomes reported to the centre by then.",
@@ -477,6 +478,15 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "median_months_to_adopt": "Median months from the issue to a region's first adoption, over the regions "
                                   "in scope that adopted after the issue.",
         "share_before_deadline": "Of those, the share that adopted before the deadline.",
+    }),
+    "policy_compliance": ("one row per issued central policy and month since its issue (empty without one)", {
+        "policy": "The policy's id.",
+        "months_since_issue": "Whole months since the centre issued it (0 = the issue date).",
+        "in_scope": "Regions it was issued to.",
+        "complied": "Regions in scope that had adopted it by then (first adoption; pilots and earlier "
+                    "voluntary adopters included).",
+        "share_complied": "`complied` / `in_scope`: the compliance curve (chart `policy_compliance`).",
+        "deadline_months": "Its deadline (empty: none).",
     }),
     "summary": ("one row per metric: the ensemble summary of `metrics` (written by `diffusion run`)", {
         "metric": "Column of `metrics`.",

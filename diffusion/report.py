@@ -74,12 +74,23 @@ def parameter_changes(scenario: dict) -> list[tuple[str, object, object]]:
     baseline = dict(_flatten(Parameters().model_dump(mode="json")))
     sections = {k: v for k, v in scenario.items() if k in Parameters.model_fields}
     changes = []
+    policies = sections.pop("policies", None) or []
+    if policies:   # one readable line for the block, not the list's repr
+        described = [f"{p['id']} ({p.get('bindingness', 'binding')}"
+                     + (f", {p['deadline_months']:g} months" if p.get("deadline_months") else "")
+                     + (", pilot first" if p.get("pilot") else f", {p.get('date')}") + ")" for p in policies]
+        changes.append(("policies", f"{len(policies)}: " + "; ".join(described), "-"))
     for name, value in _flatten(sections):
         if name not in baseline or baseline[name] != value:
             if not (isinstance(value, float) and isinstance(baseline.get(name), float) and
                     abs(value - baseline[name]) < 1e-12):
                 changes.append((name, value, baseline.get(name, "-")))
     return changes
+
+
+def _shorten(text: str, width: int = 110) -> str:
+    """One line of the PDF page: at most ``width`` characters (the HTML report keeps the whole text)."""
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def format_metric(name: str, value: float, lang: str = "en") -> str:
@@ -116,7 +127,11 @@ def ensure_figures(folder: Path, tables: dict[str, pd.DataFrame], lang: str, tit
     """PNG of each main chart in the folder's figures/ (drawn from its tables if missing)."""
     figures = Path(folder) / "figures"
     suffix = "" if lang == "en" else f"_{lang}"
-    wanted = {stem: figures / f"{stem}{suffix}.png" for stem in MAIN_FIGURES}
+    stems = MAIN_FIGURES
+    compliance = tables.get("policy_compliance")
+    if compliance is not None and len(compliance):   # a central campaign: its compliance curve leads
+        stems = ("policy_compliance",) + tuple(s for s in MAIN_FIGURES if s != "cohort_coverage")
+    wanted = {stem: figures / f"{stem}{suffix}.png" for stem in stems}
     if "comparison" in tables:
         wanted = {"comparison": figures / f"comparison{suffix}.png", "adoption_curves": figures / f"adoption_curves{suffix}.png"}
         if not all(p.exists() for p in wanted.values()):
@@ -226,7 +241,8 @@ def _pdf(path: Path, manifest, scenario, title, rows, changes, figures, lang) ->
             ax.axis("off")
         y -= 0.55
         fig.text(0.06, y, t("changed", lang), fontsize=9, fontweight="bold", va="top")
-        lines = [f"{n} = {v}  ({t('baseline_value', lang)}: {b})" for n, v, b in changes[:6]] or [t("no_changes", lang)]
+        lines = [_shorten(f"{n} = {v}  ({t('baseline_value', lang)}: {b})") for n, v, b in changes[:6]] or [
+            t("no_changes", lang)]
         if len(changes) > 6:
             lines.append(f"... (+{len(changes) - 6})")
         fig.text(0.06, y - 0.015, "\n".join(lines), fontsize=7, va="top", family="monospace" if lang == "en" else None)

@@ -51,7 +51,7 @@ def batches_table(model: DiffusionModel) -> pd.DataFrame:
 
 
 POLICY_COLUMNS = ["run", "policy", "title_en", "title_zh", "innovation", "bindingness", "pilot_first", "decision_step",
-                  "decision_period", "issued", "centre_estimate", "reports", "deadline_months", "in_scope",
+                  "decision_period", "decision_date", "issued", "centre_estimate", "reports", "deadline_months", "in_scope",
                   "adopters", "compliance", "compliance_by_deadline", "median_months_to_adopt",
                   "share_before_deadline"]
 
@@ -70,6 +70,7 @@ def policies_table(model: DiffusionModel) -> pd.DataFrame:
                "innovation": i, "bindingness": policy.bindingness, "pilot_first": policy.pilot is not None,
                "decision_step": entry["step"] if entry else None,
                "decision_period": model.timeline.label(entry["step"]) if entry else None,
+               "decision_date": pd.Timestamp(policy.decision),
                "issued": bool(entry and entry["issued"]), "centre_estimate": entry["estimate"] if entry else np.nan,
                "reports": entry["reports"] if entry else 0, "deadline_months": policy.deadline_months,
                "in_scope": int(scope.sum()), "adopters": int(model.adopted[scope, i].sum()),
@@ -95,11 +96,43 @@ def policies_table(model: DiffusionModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=POLICY_COLUMNS)
 
 
+COMPLIANCE_COLUMNS = ["run", "policy", "months_since_issue", "in_scope", "complied", "share_complied",
+                      "deadline_months"]
+
+
+def policy_compliance_table(model: DiffusionModel) -> pd.DataFrame:
+    """Per issued central policy and month since its issue (0, 1, ... to the end of the run): the share of
+    the regions in its scope that had adopted it by then (first adoption, pilots and earlier voluntary
+    adopters included): the compliance curve of a central campaign."""
+    rows = []
+    decided = {entry["policy"]: entry for entry in model.centre.policy_log}
+    ev = model.events()
+    end = model.timeline.start_years(model.steps) + model.dt
+    for k, policy in enumerate(model.params.policies):
+        entry = decided.get(policy.id)
+        if not entry or not entry["issued"]:
+            continue
+        i = model.n_generated + k
+        scope = model.structure.scope[:, i]
+        first = np.full(model.n_regions, np.inf)
+        mine = np.flatnonzero(ev["innovation"] == i)
+        for r, years in zip(ev["region"][mine][::-1], ev["years"][mine][::-1]):
+            first[r] = years
+        months = np.arange(0, int(np.floor(12 * (end - entry["years"]) + 1e-9)) + 1)
+        complied = (first[scope][None, :] <= entry["years"] + months[:, None] / 12.0).sum(axis=1)
+        rows.append(pd.DataFrame({"run": model.run_id, "policy": policy.id, "months_since_issue": months,
+                                  "in_scope": int(scope.sum()), "complied": complied,
+                                  "share_complied": complied / max(int(scope.sum()), 1),
+                                  "deadline_months": policy.deadline_months}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=COMPLIANCE_COLUMNS)
+
+
 def model_tables(model: DiffusionModel) -> dict[str, pd.DataFrame]:
     """All tidy tables of a finished model, including its batches and central policies."""
     out = tables.all_tables(model)
     out["batches"] = batches_table(model)
     out["policies"] = policies_table(model)
+    out["policy_compliance"] = policy_compliance_table(model)
     return out
 
 

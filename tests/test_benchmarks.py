@@ -66,6 +66,19 @@ def test_memory_benchmark_reports_the_growth(tmp_path):
     assert result["runs"] == 20 and result["marks"][-1]["runs"] == 20 and result["target_mb"] == 50
 
 
+def test_version_benchmark_times_both_checkouts_side_by_side():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_versions.py"), "--reference", str(ROOT),
+                           "--replicates", "2", "--rounds", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "round 1: reference" in done.stdout and "ratio this / reference over 1 rounds" in done.stdout
+
+
+def test_version_benchmark_refuses_a_folder_without_the_package(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_versions.py"), "--reference", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "no diffusion package there" in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("script, args, message", [
     ("bench_replicate.py", ("--replicates", 0), "--replicates must be at least 1 (given: 0)"),
     ("bench_model.py", ("--repeat", 0), "--repeat must be at least 1 (given: 0)"),

@@ -183,3 +183,20 @@ def test_a_policy_issued_to_ftz_regions_binds_only_them():
     assert 0 < scope.sum() < 31 and scope.sum() == (model.regions.ftz_years <= model.timeline.years_of(
         params.policies[0].date)).sum()
     assert model.adopted[scope, 0].mean() > model.adopted[~scope, 0].mean() + 0.3
+
+
+def test_a_run_with_policies_writes_their_tables_and_compliance_chart(tmp_path):
+    from click.testing import CliRunner
+
+    from diffusion.cli import main
+
+    out = tmp_path / "binding"
+    result = CliRunner().invoke(main, ["run", "central-policy-binding", "--out", str(out), "--replicates", "3"])
+    assert result.exit_code == 0, result.output
+    assert "policy single-window (binding): issued in 100% of runs" in result.output
+    policies = pd.read_parquet(out / "tables" / "policies.parquet")
+    compliance = pd.read_parquet(out / "tables" / "policy_compliance.parquet")
+    assert len(policies) == 3 and policies["issued"].all()
+    for _, curve in compliance.groupby("run"):   # a compliance curve only rises, and reaches everyone
+        assert (np.diff(curve["share_complied"].to_numpy()) >= 0).all() and curve["share_complied"].iloc[-1] == 1.0
+    assert (out / "figures" / "policy_compliance.png").is_file() and (out / "figures" / "policy_compliance.pdf").is_file()
