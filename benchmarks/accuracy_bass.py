@@ -20,7 +20,7 @@ from test_bass import PAIRS, REGIONS, bass, bass_parameters  # noqa: E402
 
 from diffusion import DiffusionModel  # noqa: E402
 from diffusion.params import with_changes  # noqa: E402
-from diffusion.run import map_jobs  # noqa: E402
+from diffusion.ensemble import map_jobs  # noqa: E402
 
 
 def curve(job):

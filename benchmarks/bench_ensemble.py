@@ -25,7 +25,7 @@ import pandas as pd
 from diffusion.evaluate import SweepStore, make_tasks, run_tasks
 from diffusion.params import Parameters
 from diffusion.provenance import environment
-from diffusion.run import map_jobs
+from diffusion.ensemble import map_jobs
 
 REGIONS, INNOVATIONS, STEPS = 31, 349, 48
 

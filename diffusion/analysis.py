@@ -116,3 +116,87 @@ def prim(results: pd.DataFrame, factor_cols: list[str], outcome: str, threshold:
                                       "runs": len(y), "cases_of_interest": int(y.sum()), "box_id": chosen,
                                       **{k: float(trajectory.loc[trajectory["id"] == chosen, k].iloc[0])
                                          for k in ("coverage", "density", "mass")}}])}
+
+
+# ------------------------------------------------------------------------------ paired comparisons
+def _numeric_metrics(frame: pd.DataFrame, skip: tuple[str, ...]) -> list[str]:
+    return [c for c in frame.select_dtypes("number").columns if c not in skip and frame[c].dtype != bool]
+
+
+def paired_differences(metrics: pd.DataFrame, by: str, reference, *, pair_on: str = "run", paired: bool = True,
+                       level: float = 0.90, skip: tuple[str, ...] = ("run", "run_id", "point", "replicate")
+                       ) -> pd.DataFrame:
+    """Each group's difference from the reference group (``by`` == ``reference``), per metric, with a
+    ``level`` confidence interval.
+
+    Paired (common random numbers: replicate k of every group shares its luck): the differences of
+    replicate k's values, matched on ``pair_on``, their mean and a t interval. Unpaired (independent
+    seeding, or groups with different seeds or replicates): the difference of the means with Welch's
+    interval. A difference whose interval excludes 0 is marked ``clear``.
+    """
+    from scipy import stats
+
+    if reference not in set(metrics[by]):
+        raise ValueError(f"reference {reference!r} is not one of the {by}s: {', '.join(map(str, metrics[by].unique()))}")
+    columns = _numeric_metrics(metrics, skip)
+    base = metrics[metrics[by] == reference]
+    rows = []
+    for group in metrics[by].unique():
+        if group == reference:
+            continue
+        other = metrics[metrics[by] == group]
+        matched = paired and pair_on in metrics.columns and set(other[pair_on]) == set(base[pair_on])
+        for column in columns:
+            a = base.set_index(pair_on)[column] if matched else base[column]
+            b = other.set_index(pair_on)[column] if matched else other[column]
+            if matched:
+                d = (b - a.reindex(b.index)).dropna()
+                n = len(d)
+                diff, sd = (float(d.mean()), float(d.std(ddof=1))) if n else (np.nan, np.nan)
+                half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+            else:
+                a, b = a.dropna(), b.dropna()
+                n = min(len(a), len(b))
+                diff = float(b.mean() - a.mean()) if n else np.nan
+                va, vb = (a.var(ddof=1) / len(a) if len(a) > 1 else np.nan), (b.var(ddof=1) / len(b) if len(b) > 1 else np.nan)
+                se = np.sqrt(va + vb)
+                dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if n > 1 and va + vb > 0 else np.nan
+                half = stats.t.ppf(0.5 + level / 2, dof) * se if n > 1 and np.isfinite(dof) else (0.0 if se == 0 else np.nan)
+                sd = np.nan
+            rows.append({by: group, "reference": reference, "metric": column,
+                         "mean": float(other[column].mean()), "reference_mean": float(base[column].mean()),
+                         "difference": diff, "ci_low": diff - half, "ci_high": diff + half, "sd_difference": sd,
+                         "n": int(n), "paired": bool(matched),
+                         "clear": bool(np.isfinite(half) and (diff - half > 0 or diff + half < 0))})
+    return pd.DataFrame(rows, columns=[by, "reference", "metric", "mean", "reference_mean", "difference", "ci_low",
+                                       "ci_high", "sd_difference", "n", "paired", "clear"])
+
+
+def point_summary(results: pd.DataFrame, factor_cols: list[str]) -> pd.DataFrame:
+    """Per sweep point: its factor values and, per metric, the mean and the 5-95% interval over replicates
+    (tidy: one row per point and metric)."""
+    columns = _numeric_metrics(results, ("run", "run_id", "point", "replicate", *factor_cols))
+    grouped = results.groupby("point")
+    factors = grouped[factor_cols].first() if factor_cols else pd.DataFrame(index=grouped.size().index)
+    rows = []
+    for column in columns:
+        values = grouped[column]
+        frame = pd.DataFrame({"metric": column, "mean": values.mean(), "q05": values.quantile(0.05),
+                              "q95": values.quantile(0.95), "n": values.count()})
+        rows.append(factors.join(frame))
+    return pd.concat(rows).reset_index() if rows else pd.DataFrame()
+
+
+def noise_share(results: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """How much of each outcome's variance over a sweep's runs is the seed's: the mean variance between
+    replicates of one point over the total variance (0: the factors explain everything; near 1: the
+    indices mostly measure noise). NaN with one replicate per point."""
+    rows = []
+    for outcome in outcomes:
+        values = results[["point", outcome]].dropna()
+        total = values[outcome].var(ddof=1)
+        within = values.groupby("point")[outcome].var(ddof=1).mean()
+        share = float(within / total) if total and total > 0 and np.isfinite(within) else np.nan
+        rows.append({"outcome": outcome, "total_variance": total, "within_point_variance": within,
+                     "seed_share": share, "replicates_per_point": float(values.groupby("point").size().mean())})
+    return pd.DataFrame(rows)

@@ -26,6 +26,11 @@ CHANNEL_COLOURS = {"spontaneous": "#9e9e9e", "learning": "#4f9a45", "competition
 KEY_METRICS = ("coverage_at_5_years", "share_90_within_5_years", "median_time_to_50", "failure_rate",
                "ftz_gap_at_3_years", "gini")
 MIN_INNOVATIONS = 20   # the age curves stop where fewer innovations (mean over runs) are that old
+#: metrics that are shares (drawn in %)
+PERCENT_LIKE = {"coverage", "coverage_at_3_years", "coverage_at_5_years", "share_national", "share_reaching_50",
+                "share_reaching_90", "share_90_within_5_years", "failure_rate", "ftz_gap", "ftz_gap_at_3_years",
+                "share_never_scaled_up", "share_never_scaled_up_mature", "share_spontaneous", "share_learning",
+                "share_competition", "share_mandate"}
 
 
 @contextmanager
@@ -433,6 +438,97 @@ def metric_comparison(summary: pd.DataFrame, metrics=KEY_METRICS, lang: str = "e
     return fig
 
 
+def difference_chart(differences: pd.DataFrame, metrics=KEY_METRICS, lang: str = "en", size: str = "page"):
+    """Each scenario's paired difference from the reference in key metrics, with its confidence interval
+    (one panel per metric; a difference whose interval excludes zero is drawn solid)."""
+    import textwrap
+
+    frame = differences[differences["metric"].isin(list(metrics))]
+    shown = [m for m in metrics if m in set(frame["metric"])]
+    cols = 2
+    rows = int(np.ceil(len(shown) / cols)) or 1
+    per_row = 0.35 + 0.22 * max(frame["scenario"].nunique(), 1)
+    with house_style(size):
+        width, height = SIZES[size]
+        fig, axes = plt.subplots(rows, cols, figsize=(width, 0.9 + per_row * rows * 1.35), squeeze=False)
+        for ax, metric in zip(axes.ravel(), shown):
+            part = frame[frame["metric"] == metric]
+            scale = 100.0 if metric in PERCENT_LIKE else 1.0
+            y = np.arange(len(part))
+            for k, row in enumerate(part.itertuples()):
+                colour = PALETTE[0] if row.clear else "0.6"
+                ax.errorbar(scale * row.difference, k, xerr=[[scale * (row.difference - row.ci_low)],
+                                                             [scale * (row.ci_high - row.difference)]],
+                            fmt="o", color=colour, capsize=2.5, lw=1.1)
+            ax.axvline(0, color="0.3", lw=0.7)
+            ax.set_yticks(y, [str(v) for v in part["scenario"]], fontsize=7)
+            ax.set_title("\n".join(textwrap.wrap(metric_label(metric, lang) + (" (pp)" if scale == 100.0 else ""),
+                                                 40 if lang == "en" else 22)), fontsize=7, loc="left")
+            ax.tick_params(axis="x", labelsize=7)
+            ax.set_ylim(-0.6, len(part) - 0.4)
+        for ax in axes.ravel()[len(shown):]:
+            ax.axis("off")
+        reference = differences["reference"].iloc[0] if len(differences) else ""
+        paired = bool(differences["paired"].all()) if len(differences) else True
+        fig.suptitle(t("difference_title", lang, reference=reference), x=0.01, ha="left", fontsize=9,
+                     fontweight="bold")
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        fig.text(0.01, 0.01, t("paired_note" if paired else "unpaired_note", lang), fontsize=6.5, color="0.3")
+    return fig
+
+
+def sweep_chart(points: pd.DataFrame, factor_cols: list[str], outcome: str, lang: str = "en", size: str = "page"):
+    """A sweep's outcome by its factors: a line with the 5-95% band for one factor, a heatmap of the mean for
+    two, and the mean against each factor (small multiples of main effects) beyond."""
+    frame = points[points["metric"] == outcome]
+    scale = 100.0 if outcome in PERCENT_LIKE else 1.0
+    label = metric_label(outcome, lang) + (" (%)" if scale == 100.0 else "")
+    numeric = {f: pd.api.types.is_numeric_dtype(frame[f]) for f in factor_cols}
+    with house_style(size):
+        if len(factor_cols) == 2:
+            fig, ax = plt.subplots()
+            grid = frame.pivot_table(index=factor_cols[0], columns=factor_cols[1], values="mean", aggfunc="mean")
+            image = ax.imshow(scale * grid.to_numpy(float), cmap="viridis", aspect="auto", origin="lower")
+            ax.set_yticks(range(len(grid.index)), [f"{v:g}" if numeric[factor_cols[0]] else str(v) for v in grid.index])
+            ax.set_xticks(range(len(grid.columns)), [f"{v:g}" if numeric[factor_cols[1]] else str(v)
+                                                     for v in grid.columns])
+            for (i, j), value in np.ndenumerate(scale * grid.to_numpy(float)):
+                ax.text(j, i, f"{value:.1f}" if scale == 100.0 else f"{value:.2f}", ha="center", va="center",
+                        fontsize=6.5, color="white" if value < np.nanmean(scale * grid.to_numpy(float)) else "black")
+            ax.set_ylabel(factor_cols[0])
+            ax.set_xlabel(factor_cols[1])
+            fig.colorbar(image, ax=ax, label=label)
+            ax.set_title(t("sweep_title", lang, outcome=metric_label(outcome, lang)), loc="left")
+        else:
+            cols = min(3, max(len(factor_cols), 1))
+            rows = int(np.ceil(len(factor_cols) / cols)) or 1
+            width, height = SIZES[size]
+            fig, axes = plt.subplots(rows, cols, figsize=(width, height * (0.55 * rows if rows > 1 else 1)),
+                                     squeeze=False, sharey=True)
+            for ax, factor in zip(axes.ravel(), factor_cols):
+                if len(factor_cols) == 1:
+                    part = frame.sort_values(factor)
+                    x = part[factor] if numeric[factor] else np.arange(len(part))
+                    ax.plot(x, scale * part["mean"], "-o", color=PALETTE[0], ms=3.5)
+                    ax.fill_between(x, scale * part["q05"], scale * part["q95"], color=PALETTE[0], alpha=0.15, lw=0)
+                else:   # main effect: the mean over the other factors at each value of this one
+                    part = frame.groupby(factor)["mean"].mean()
+                    x = part.index if numeric[factor] else np.arange(len(part))
+                    ax.plot(x, scale * part.to_numpy(), "-o", color=PALETTE[0], ms=3.5)
+                if not numeric[factor]:
+                    values = sorted(frame[factor].unique(), key=str)
+                    ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=30, fontsize=6.5)
+                ax.set_xlabel(factor, fontsize=7)
+            for ax in axes.ravel()[len(factor_cols):]:
+                ax.axis("off")
+            axes[0, 0].set_ylabel(label)
+            fig.suptitle(t("sweep_title", lang, outcome=metric_label(outcome, lang))
+                         + ("" if len(factor_cols) == 1 else "\n" + t("main_effects_note", lang)),
+                         x=0.01, ha="left", fontsize=9, fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
 def sensitivity_bars(indices: pd.DataFrame, method: str, lang: str = "en", size: str = "page"):
     """Bars of sensitivity indices with 95% confidence intervals, one panel per outcome."""
     outcomes = list(dict.fromkeys(indices["outcome"]))
@@ -491,15 +587,10 @@ FIGURE_TABLES = {   # the tables each chart of a run reads
 }
 
 
-def draw_run_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = "en", size: str = "page",
-                     title: str | None = None) -> list[str]:
-    """Draw the chart set of one results folder's tables into ``folder``; returns the file names.
-
-    A chart whose tables the folder lacks (one written by an older version) is left out.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = "" if lang == "en" else f"_{lang}"
+def run_figures(tables: dict[str, pd.DataFrame], lang: str = "en", size: str = "page",
+                title: str | None = None) -> dict:
+    """The charts of one run's tables, by name: each a function that draws its figure. A chart whose
+    tables are missing (a folder written by an older version) is left out."""
     batches = tables.get("batches")
     start = projection_start(tables.get("series"))   # where the run leaves the historical record
     figures = {
@@ -517,11 +608,19 @@ def draw_run_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = 
     compliance = tables.get("policy_compliance")
     if compliance is not None and len(compliance):   # a scenario with central policies the centre issued
         figures["policy_compliance"] = lambda: policy_compliance(compliance, tables.get("policies"), lang, size)
+    return {stem: draw for stem, draw in figures.items()
+            if set(FIGURE_TABLES[stem]) <= tables.keys() and not (
+                stem == "cumulative_adoptions" and "cumulative_adoptions" not in tables["series"].columns)}
+
+
+def draw_run_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = "en", size: str = "page",
+                     title: str | None = None) -> list[str]:
+    """Draw the chart set of one results folder's tables into ``folder``; returns the file names."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "" if lang == "en" else f"_{lang}"
     names = []
-    for stem, draw in figures.items():
-        if not set(FIGURE_TABLES[stem]) <= tables.keys() or (
-                stem == "cumulative_adoptions" and "cumulative_adoptions" not in tables["series"].columns):
-            continue
+    for stem, draw in run_figures(tables, lang, size, title).items():
         names += save(draw(), folder, stem + suffix)
     return names
 

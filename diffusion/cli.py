@@ -140,30 +140,18 @@ def run(scenario: str, out: Path | None, replicates: int | None, seed: int | Non
     The folder holds manifest.json, the resolved scenario.yaml, every table as Parquet and CSV under
     tables/, and figures/. It appears only when complete; an existing folder needs --force.
     """
-    from . import charts
-    from .run import run_ensemble, summarise_metrics, write_results
+    from . import api
 
     with user_errors():
         sc = _apply_overrides(_load(scenario), replicates, seed, steps)
-        params = sc.parameters()
         out = out or _default_out(sc.name)
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
-        started = time.perf_counter()
         with progress_bar(sc.replicates, f"{sc.name}") as advance:
-            ensemble = run_ensemble(params, sc.replicates, sc.seed, workers, progress=advance, seeding=sc.seeding)
-        wall = time.perf_counter() - started
-        result = ensemble.tables
-        result["summary"] = summarise_metrics(result["metrics"])
-
-        def figures(folder: Path) -> list[str]:
-            title = getattr(sc.title, lang) or sc.title.en or sc.name
-            return charts.draw_run_figures(result, folder, lang=lang, size=size, title=title)
-
-        write_results(out, sc.name, sc.resolved(), params, result, seed=sc.seed, replicates=sc.replicates,
-                      workers=workers, wall_seconds=wall, model_seconds=ensemble.model_seconds,
-                      command=" ".join(["diffusion", *sys.argv[1:]]), force=force, figures=figures)
-    _print_run_summary(sc, result, wall)
+            result = api.run(sc, workers=workers, progress=advance)
+        result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
+        result.save(out, force=force, lang=lang, size=size)
+    _print_run_summary(sc, result.tables, result.meta["timings"]["wall_seconds"])
     click.echo(f"results: {out}")
 
 
@@ -222,64 +210,61 @@ def _print_run_summary(sc, result, wall: float) -> None:
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Results folder to create (default: results/compare-<timestamp>/).")
+@click.option("--reference", default=None, metavar="NAME",
+              help="The scenario the others are compared with (default: the first).")
 @REPLICATES
 @WORKERS
 @FORCE
 @LANG
 @SIZE
-def compare(scenarios: tuple[str, ...], out: Path | None, replicates: int | None, workers: int, force: bool,
-            lang: str, size: str) -> None:
-    """Run several SCENARIOS and compare their key metrics with uncertainty.
+def compare(scenarios: tuple[str, ...], out: Path | None, reference: str | None, replicates: int | None,
+            workers: int, force: bool, lang: str, size: str) -> None:
+    """Run several SCENARIOS and compare them with the first (or --reference), paired.
 
-    Writes tables/comparison (mean, sd and 5-95% interval of each metric per scenario), every
-    scenario's metrics and series, and figures comparing the scenarios.
+    Writes tables/comparison (mean, sd and 5-95% interval of each metric per scenario),
+    tables/differences (each scenario's paired difference from the reference with its 90% interval),
+    every scenario's metrics and series, and figures (comparison, differences, adoption curves).
     """
-    import pandas as pd
-
-    from . import charts
-    from .run import run_ensemble, summarise_metrics, write_results
+    from . import api
 
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios, e.g. diffusion compare baseline no-mandate")
     with user_errors():
         loaded = [_apply_overrides(_load(s), replicates, None, None) for s in scenarios]
         names = [s.name for s in loaded]
-        duplicates = {n for n in names if names.count(n) > 1}
-        if duplicates:
-            fail(f"two scenarios are both named {sorted(duplicates)[0]!r}; give each file a distinct 'name'")
+        if reference is not None and reference not in names:
+            from .params import _did_you_mean
+            fail(f"--reference {reference!r} is not one of the scenarios{_did_you_mean(reference, names)}: "
+                 f"{', '.join(names)}")
         out = out or _default_out("compare")
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
-        started = time.perf_counter()
-        metrics, series, model_seconds = [], [], 0.0
         with progress_bar(sum(s.replicates for s in loaded), "compare") as advance:
-            for sc in loaded:
-                ensemble = run_ensemble(sc.parameters(), sc.replicates, sc.seed, workers, progress=advance,
-                                          seeding=sc.seeding)
-                model_seconds += ensemble.model_seconds
-                metrics.append(ensemble.tables["metrics"].assign(scenario=sc.name))
-                series.append(ensemble.tables["series"].assign(scenario=sc.name))
-        wall = time.perf_counter() - started
-        all_metrics = pd.concat(metrics, ignore_index=True)
-        all_series = pd.concat(series, ignore_index=True)
-        comparison = summarise_metrics(all_metrics, by="scenario")
-        result = {"comparison": comparison, "metrics": all_metrics, "series": all_series}
+            result = api.compare(loaded, reference=reference, workers=workers, progress=advance)
+        result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
+        result.save(out, force=force, lang=lang, size=size)
+    _print_comparison(result)
+    click.echo(f"results: {out}")
 
-        def figures(folder: Path) -> list[str]:
-            suffix = "" if lang == "en" else f"_{lang}"
-            return (charts.save(charts.metric_comparison(comparison, lang=lang, size=size), folder, f"comparison{suffix}")
-                    + charts.save(charts.scenario_curves(all_series, lang=lang, size=size), folder,
-                                  f"adoption_curves{suffix}"))
 
-        resolved = {"name": "compare", "scenarios": {sc.name: sc.resolved() for sc in loaded}}
-        write_results(out, "compare", resolved, loaded[0].parameters(), result, seed=loaded[0].seed,
-                      replicates=sum(s.replicates for s in loaded), workers=workers, wall_seconds=wall,
-                      model_seconds=model_seconds, command=" ".join(["diffusion", *sys.argv[1:]]), force=force,
-                      figures=figures)
+def _print_comparison(result) -> None:
+    """Each scenario's key metrics, then each one's paired difference from the reference with its 90% CI."""
+    from . import charts
+
+    comparison, differences = result.tables["comparison"], result.tables["differences"]
+    names, reference = result.meta["scenarios"], result.meta["reference"]
     key = comparison[comparison["metric"].isin(list(charts.KEY_METRICS))]
     table = key.pivot(index="scenario", columns="metric", values="mean").loc[names]
     click.echo(table.to_string(float_format=lambda v: f"{v:.3f}"))
-    click.echo(f"results: {out}")
+    paired = "paired" if result.meta["paired"] else "unpaired (Welch)"
+    click.echo(f"difference from {reference}, {paired}, mean [90% CI]; * the interval excludes 0:")
+    shown = differences[differences["metric"].isin(list(charts.KEY_METRICS))]
+    for scenario_name, rows in shown.groupby("scenario", sort=False):
+        cells = [f"{row.metric} {row.difference:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}]{'*' if row.clear else ''}"
+                 for row in rows.itertuples()]
+        click.echo(f"  {scenario_name}: " + "; ".join(cells))
+    for message in result.warnings:
+        click.echo(f"warning: {message}", err=True)
 
 
 # -------------------------------------------------------------------------------------- attribute
@@ -307,7 +292,8 @@ def attribute(scenario: str, out: Path | None, replicates: int | None, seed: int
     comparison), tables/coalitions, tables/shapley_replicates and figures/attribution. See
     docs/attribution.md.
     """
-    from .attribute import FULL, attribute as attribute_channels, write_attribution
+    from . import api
+    from .attribution import FULL
     from .params import CHANNELS
 
     with user_errors():
@@ -318,15 +304,11 @@ def attribute(scenario: str, out: Path | None, replicates: int | None, seed: int
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
         off = [c for c in CHANNELS if not getattr(params.channels, c).enabled]
         runs = sc.replicates * (FULL + 1) // (1 << len(off))
-        started = time.perf_counter()
         with progress_bar(runs, f"{sc.name}: attributing") as advance:
-            result = attribute_channels(params, replicates=sc.replicates, seed=sc.seed, workers=workers,
-                                        progress=advance)
-        wall = time.perf_counter() - started
-        write_attribution(out, sc, result, replicates=sc.replicates, seed=sc.seed, workers=workers,
-                          wall_seconds=wall, command=" ".join(["diffusion", *sys.argv[1:]]), force=force,
-                          lang=lang, size=size)
-    _print_attribution(sc, result["shapley"], runs, off, wall)
+            result = api.attribute(sc, workers=workers, progress=advance)
+        result.meta.update(command=" ".join(["diffusion", *sys.argv[1:]]), channels=list(CHANNELS), off=off)
+        result.save(out, force=force, lang=lang, size=size)
+    _print_attribution(sc, result.tables["shapley"], runs, off, result.meta["timings"]["wall_seconds"])
     click.echo(f"results: {out}")
 
 
@@ -431,64 +413,45 @@ def dask_options(function):
 
 
 def _experiment(sc, out: Path, method: str, samples: int | None, purpose: str, replicates: int | None, workers: int,
-                scheduler: str | None, dask_local: bool, resume: bool, force: bool):
-    """Build (or reopen) the design, run what is not done, and return the store and report."""
-    from .design import build_design
-    from .evaluate import SweepStore, make_tasks, open_cluster, run_tasks, sweep_meta
+                scheduler: str | None, dask_local: bool, resume: bool, force: bool, outcomes=None):
+    """Run (or resume) the design on the chosen backend through the API; print what ran; return the result."""
+    from . import api
+    from .backends import make_backend
+    from .evaluate import SweepStore
 
     if sc.sweep is None:
         fail(f"{sc.source}: has no 'sweep' block; add one, e.g.\n"
              "sweep:\n  method: grid\n  parameters:\n    institutions.fault_tolerance: [0.0, 0.5, 0.9]")
-    if scheduler and dask_local:
-        fail("give either --scheduler ADDRESS or --dask-local, not both")
-    replicates = replicates or sc.replicates
+    if outcomes is not None:
+        api.check_outcomes(outcomes)            # before any run
     store = SweepStore(out)
-    if resume:
-        if not store.exists():
-            fail(f"nothing to resume: {str(out)!r} holds no sweep (run without --resume first)")
-        meta = store.meta()
-        if meta.get("parameter_hash") != sc.parameter_hash() or meta.get("method") != method or \
-                meta.get("replicates") != replicates or meta.get("seed") != sc.seed:
-            fail(f"{str(out)!r} holds a different experiment ({meta.get('scenario')}, {meta.get('method')}, "
-                 f"{meta.get('replicates')} replicates); resume it with the same scenario and options or use another --out")
-        design = store.design()
-    else:
-        design = build_design(sc.sweep, seed=sc.seed, method=method, samples=samples)
-        store.create(sweep_meta(sc, method, design, replicates, purpose), design, force=force)
-    tasks = make_tasks(design, sc.parameters(), replicates, sc.seed, sc.seeding)
-    client = open_cluster(scheduler, dask_local, workers)
-    try:
-        done_before = len(store.completed())
-        with progress_bar(len(tasks) - done_before, f"{sc.name} {method}") as advance:
-            report = run_tasks(store, tasks, workers=workers, client=client, progress=advance)
-    finally:
-        if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    results = store.results()
-    _write_table_atomic(out / "tables", "results", results)
-    _write_table_atomic(out / "tables", "series", store.load("series"))
-    errors = store.load("errors")
-    if len(errors):
-        _write_table_atomic(out / "tables", "errors", errors)
-    click.echo(f"{sc.name}: {report.total} runs ({len(design)} points x {replicates} replicates); "
-               f"{report.done_before} were already done, {report.ran} ran now, "
-               f"{len(errors)} failed in all ({report.seconds:.1f} s)")
-    if len(errors):
-        click.echo(f"  first failure: run {errors['run_id'].iloc[0]}: {errors['error'].iloc[0]}", err=True)
-    return store, results
+    if resume and not store.exists():
+        fail(f"nothing to resume: {str(out)!r} holds no sweep (run without --resume first)")
+    if not resume and store.exists() and not force:
+        fail(f"{str(out)!r} already holds a sweep; continue it with --resume or replace it with --force")
+    total = (len(store.design()) if resume else None)
+    with make_backend(workers, scheduler, dask_local) as backend:
+        from .design import build_design
 
-
-def _write_table_atomic(folder: Path, name: str, table) -> None:
-    import os
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for suffix, writer in (("parquet", table.to_parquet), ("csv", table.to_csv)):
-        tmp = folder / f".{name}.{suffix}.tmp"
-        writer(tmp, index=False)
-        os.replace(tmp, folder / f"{name}.{suffix}")
+        points = total or len(build_design(sc.sweep, seed=sc.seed, method=method, samples=samples))
+        runs = points * (replicates or sc.replicates)
+        done = len(store.completed()) if resume else 0
+        with progress_bar(runs - done, f"{sc.name} {method}") as advance:
+            kwargs = dict(folder=out, replicates=replicates, backend=backend, resume=resume, force=force,
+                          samples=samples, progress=advance)
+            if outcomes is None:
+                result = api.sweep(sc, method=method, purpose=purpose, **kwargs)
+            else:
+                with __import__("warnings").catch_warnings():
+                    __import__("warnings").simplefilter("ignore")
+                    result = api.sensitivity(sc, method=method, outcomes=outcomes, **kwargs)
+    meta = result.meta
+    click.echo(f"{sc.name}: {meta['runs']} runs ({meta['points']} points x {meta['replicates']} replicates); "
+               f"{meta['done_before']} were already done, {meta['ran_now']} ran now, {meta['failed']} failed in all "
+               f"({meta['timings']['wall_seconds']:.1f} s)")
+    for message in result.warnings:
+        click.echo(f"warning: {message}", err=True)
+    return result
 
 
 @main.command()
@@ -507,11 +470,35 @@ def sweep(scenario: str, out: Path, replicates: int | None, workers: int, schedu
     --resume. Writes OUT/tables/results (one row per run: its factor values and metrics). Runs that
     raise are recorded in OUT/tables/errors and do not stop the sweep.
     """
+    from .api import save_sweep_tables
+
     with user_errors():
         sc = _load(scenario)
         method = sc.sweep.method if sc.sweep else "grid"
-        _experiment(sc, out, method, None, "sweep", replicates, workers, scheduler, dask_local, resume, force)
+        result = _experiment(sc, out, method, None, "sweep", replicates, workers, scheduler, dask_local, resume,
+                             force)
+        save_sweep_tables(result)
+    _print_points(result)
     click.echo(f"results: {out}")
+
+
+def _print_points(result) -> None:
+    """A sweep's key outcomes per point (mean [5-95%]) and their paired differences from the reference point."""
+    points = result.tables.get("points")
+    if points is None or not len(points):
+        return
+    factor_cols = result.factors
+    for outcome in ("coverage", "median_time_to_50"):
+        rows = points[points["metric"] == outcome]
+        if not len(rows):
+            continue
+        click.echo(f"{outcome} per point, mean [5-95%] (differences from point {result.meta['reference_point']}: "
+                   f"tables/differences):")
+        for _, row in rows.head(12).iterrows():
+            settings = ", ".join(f"{f}={row[f]}" for f in factor_cols)
+            click.echo(f"  point {int(row['point'])}: {row['mean']:.3f} [{row['q05']:.3f}-{row['q95']:.3f}]  ({settings})")
+        if len(rows) > 12:
+            click.echo(f"  ... {len(rows) - 12} more points in tables/points")
 
 
 @main.command()
@@ -539,34 +526,22 @@ def sensitivity(scenario: str, method: str, outcomes: tuple[str, ...], samples: 
     Continuous factors are sampled over their range; categorical ones (lists) over their levels,
     each level an equal share of the unit interval. Writes tables/sensitivity and figures/sensitivity.
     """
-    from . import charts
-    from .analysis import morris_indices, outcomes_by_point, sobol_indices
-    from .design import factors
+    from .api import save_sweep_tables
 
     with user_errors():
         sc = _load(scenario)
         out = out or Path("results") / f"{sc.name}-sensitivity-{method}"
-        store, results = _experiment(sc, out, method, samples, "sensitivity", replicates, workers, scheduler,
-                                     dask_local, resume, force)
-        design = store.design()
-        factor_list = factors(sc.sweep)
-        analyse = sobol_indices if method == "sobol" else morris_indices
-        indices = pd_concat([analyse(design, factor_list, outcomes_by_point(results, o, len(design)), o, sc.seed)
-                             for o in outcomes])
-        _write_table_atomic(out / "tables", "sensitivity", indices)
-        (out / "figures").mkdir(exist_ok=True)
-        charts.save(charts.sensitivity_bars(indices, method, lang=lang, size=size), out / "figures",
-                    "sensitivity" + ("" if lang == "en" else f"_{lang}"))
+        result = _experiment(sc, out, method, samples, "sensitivity", replicates, workers, scheduler, dask_local,
+                             resume, force, outcomes=outcomes)
+        save_sweep_tables(result, lang=lang, size=size)
+    indices = result.tables["sensitivity"]
     columns = ["outcome", "factor", "S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else \
         ["outcome", "factor", "mu_star", "mu_star_conf", "sigma"]
     click.echo(indices[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for row in result.tables["noise"].itertuples():
+        click.echo(f"  {row.outcome}: {100 * row.seed_share:.0f}% of the variance is between replicates of a point "
+                   f"(the seed), the rest between points")
     click.echo(f"results: {out}")
-
-
-def pd_concat(frames):
-    import pandas as pd
-
-    return pd.concat(frames, ignore_index=True)
 
 
 @main.command()
@@ -587,28 +562,15 @@ def discover(folder: Path, outcome: str, threshold: float, below: bool, min_cove
 
     Writes FOLDER/discovery-<outcome>/ with the peeling trajectory, the chosen box's limits and a chart.
     """
-    from . import charts
-    from .analysis import prim
-    from .design import factor_columns
-    from .evaluate import SweepStore
-    from .results import atomic_folder, write_tables
+    from . import api
 
     with user_errors():
-        store = SweepStore(folder)
-        if not store.exists():
-            fail(f"{str(folder)!r} is not a sweep folder (no sweep.json); run 'diffusion sweep' first")
-        results = store.results()
-        if results.empty:
-            fail(f"{str(folder)!r} has no finished runs yet; finish it with 'diffusion sweep ... --resume'")
-        factor_cols = factor_columns(store.design())
-        found = prim(results, factor_cols, outcome, threshold, above=not below, peel_alpha=peel_alpha,
-                     min_coverage=min_coverage)
+        result = api.discover(folder, outcome=outcome, threshold=threshold, below=below, min_coverage=min_coverage,
+                              peel_alpha=peel_alpha)
         target = folder / f"discovery-{outcome}"
-        with atomic_folder(target, force=True if force or target.exists() else False) as staging:
-            write_tables(staging, found)
-            (staging / "figures").mkdir()
-            charts.save(charts.prim_tradeoff(found["trajectory"], outcome, lang=lang, size=size), staging / "figures",
-                        "prim_trajectory" + ("" if lang == "en" else f"_{lang}"))
+        result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
+        result.save(target, force=True if force or target.exists() else False, lang=lang, size=size)
+    found = result.tables
     summary = found["summary"].iloc[0]
     click.echo(f"{int(summary['cases_of_interest'])} of {int(summary['runs'])} runs have {outcome} "
                f"{'<=' if below else '>='} {threshold}. Chosen box {int(summary['box_id'])}: coverage "
@@ -617,6 +579,8 @@ def discover(folder: Path, outcome: str, threshold: float, below: bool, min_cove
         if row.restricted:
             limits = row.levels if row.kind == "categorical" else f"{row.low:.3g} .. {row.high:.3g}"
             click.echo(f"  {row.factor}: {limits}")
+    for message in result.warnings:
+        click.echo(f"warning: {message}", err=True)
     click.echo(f"results: {target}")
 
 
@@ -716,15 +680,15 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
     simulation, observed vs simulated curves, statistics and event-history logit coefficients, their
     charts, and fitted.yaml (a scenario with the posterior medians). See docs/calibration.md.
     """
-    from .calibrate import calibrate as fit
-    from .calibrate import require_calibrate_block, write_calibration
+    import warnings
+
+    from . import api
+    from .calibration import require_calibrate_block
     from .observed import read_observed
 
     with user_errors():
         sc = _apply_overrides(_load(scenario), None, seed, None)
         require_calibrate_block(sc)
-        if simulations is not None:
-            sc = _updated(sc, calibrate=sc.calibrate.model_copy(update={"simulations": simulations}))
         observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1)
         out = out or _default_out(f"{sc.name}-calibration")
         if out.exists() and not force:
@@ -732,15 +696,19 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
         click.echo(f"{observed.path}: {len(observed.policies)} policies, {int((observed.steps > 0).sum())} adoptions "
                    f"in {len(observed.regions)} regions, {observed.timeline.label(1)} to "
                    f"{observed.timeline.label(observed.timeline.steps)}", err=True)
-        total = sc.calibrate.simulations + sc.calibrate.predictive
-        with progress_bar(total, f"{sc.name}: calibrating") as advance:
-            result = fit(sc, observed, workers=workers, progress=advance)
-        write_calibration(out, sc, observed, result, workers=workers, force=force, lang=lang, size=size,
-                          command=" ".join(["diffusion", *sys.argv[1:]]))
-    click.echo(f"{result.simulations} simulations ({result.failed} failed) in {result.seconds:.1f} s; "
-               f"posterior median and 90% interval:")
+        total = (simulations or sc.calibrate.simulations) + sc.calibrate.predictive
+        with progress_bar(total, f"{sc.name}: calibrating") as advance, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = api.calibrate(sc, data=data, edges=edges, simulations=simulations, workers=workers,
+                                   progress=advance)
+        result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
+        result.save(out, force=force, lang=lang, size=size)
+    click.echo(f"{result.meta['simulations']} simulations ({result.meta['failed']} failed) in "
+               f"{result.meta['timings']['wall_seconds']:.1f} s; posterior median and 90% interval:")
     for row in result.tables["fitted"].itertuples():
         click.echo(f"  {row.parameter}: {row.median:.4g} [{row.q05:.4g}, {row.q95:.4g}]")
+    for message in result.warnings:
+        click.echo(f"warning: {message}", err=True)
     click.echo(f"results: {out}")
 
 

@@ -556,7 +556,7 @@ def _kind_of(values) -> str:
 def run_tables() -> dict:
     """Every table ``diffusion run`` writes, from one run of the default parameters (seed 0)."""
     from .params import Parameters
-    from .run import run_once, summarise_metrics
+    from .ensemble import run_once, summarise_metrics
 
     result = run_once(Parameters(), seed=0)
     result["summary"] = summarise_metrics(result["metrics"])

@@ -61,15 +61,14 @@ def execute(task: Task) -> dict:
     A finished run comes back as plain data (its metrics row, its series columns as arrays), which
     travels between processes more cheaply than DataFrames; :func:`run_tasks` builds the tables.
     """
-    from .model import DiffusionModel
+    from .ensemble import run_one
     from .scenario import parameter_hash
 
     started = time.perf_counter()
     try:
         params = with_changes(make_parameters(task.base), task.changes) if task.changes else make_parameters(task.base)
         digest = parameter_hash(params) if task.seeding == "independent" else None
-        model = DiffusionModel(params, seed=task.root_seed, replicate=task.replicate, run_id=task.run_id,
-                               parameter_hash=digest).run()
+        model = run_one(params, task.root_seed, task.replicate, task.run_id, parameter_hash=digest)
         metrics = {"run_id": task.run_id, "point": task.point, "replicate": task.replicate}
         metrics.update((key, value) for key, value in tables.metrics_row(model).items() if key != "run")
         series = tables.series_columns(model, SERIES_COLUMNS[1:])
@@ -169,52 +168,6 @@ class SweepStore:
         return metrics.merge(design[factor_cols], on="point", how="left")
 
 
-# ---------------------------------------------------------------------------------------- backends
-def _local_results(tasks: Iterable[Task], workers: int, window: int) -> Iterator[dict]:
-    """Results of tasks run in this process (workers=1) or a process pool, at most ``window`` in flight."""
-    if workers == 1:
-        for task in tasks:
-            yield execute(task)
-        return
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    from .run import worker_context
-
-    iterator = iter(tasks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
-        pending = set()
-        for task in itertools_islice(iterator, window):
-            pending.add(pool.submit(execute, task))
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-            for task in itertools_islice(iterator, len(done)):
-                pending.add(pool.submit(execute, task))
-
-
-def _dask_results(tasks: Iterable[Task], client, window: int) -> Iterator[dict]:
-    """Results of tasks run on a Dask cluster, at most ``window`` in flight."""
-    from distributed import as_completed
-
-    iterator = iter(tasks)
-    first = [client.submit(execute, t, pure=False) for t in itertools_islice(iterator, window)]
-    if not first:
-        return
-    queue = as_completed(first)
-    for future in queue:
-        yield future.result()
-        future.release()
-        for task in itertools_islice(iterator, 1):
-            queue.add(client.submit(execute, task, pure=False))
-
-
-def itertools_islice(iterator, n):
-    import itertools
-
-    return itertools.islice(iterator, n)
-
-
 @dataclass
 class SweepReport:
     total: int
@@ -224,15 +177,19 @@ class SweepReport:
     seconds: float
 
 
-def run_tasks(store: SweepStore, tasks: list[Task], *, workers: int = 1, client=None,
+def run_tasks(store: SweepStore, tasks: list[Task], *, workers: int = 1, client=None, backend=None,
               progress: Callable[[int, int], None] | None = None, flush_every: int = 25,
               flush_seconds: float = 5.0) -> SweepReport:
-    """Run the tasks not yet done, streaming results into the store; returns counts and time."""
+    """Run the tasks not yet done on ``backend`` (default: ``workers`` local processes, or the Dask
+    ``client``), streaming results into the store as they finish; returns counts and time."""
+    from .backends import Dask, Processes, Serial
+
     store.clean_partials()
     done = store.completed()
     todo = [t for t in tasks if t.run_id not in done]
-    window = max(2 * workers, 8)
-    results = _dask_results(todo, client, window) if client is not None else _local_results(todo, workers, window)
+    if backend is None:
+        backend = Dask(client=client) if client is not None else (Serial() if workers <= 1 else Processes(workers))
+    results = backend.stream(execute, todo, max(2 * backend.workers, 8))
     buffers: dict[str, list] = {kind: [] for kind in KINDS}   # metrics and errors rows, series columns
     failed = ran = 0
     started = last_flush = time.perf_counter()
@@ -287,20 +244,3 @@ def sweep_meta(scenario, method: str, design: pd.DataFrame, replicates: int, pur
             "model_version": MODEL_VERSION, "method": method,
             "points": int(len(design)), "replicates": replicates, "runs": int(len(design)) * replicates,
             "resolved": scenario.resolved()}
-
-
-def open_cluster(scheduler: str | None, dask_local: bool, workers: int):
-    """A Dask client: connect to ``scheduler`` or start a LocalCluster on 127.0.0.1; None for local runs."""
-    if not scheduler and not dask_local:
-        return None
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as error:
-            raise ValueError(f"--scheduler: cannot reach a Dask scheduler at {scheduler!r} ({error}); "
-                             f"check the address (e.g. tcp://127.0.0.1:8786) or use --dask-local") from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
-    return Client(cluster)

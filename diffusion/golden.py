@@ -44,7 +44,7 @@ def platform_id(env: dict | None = None) -> str:
 
 def compute() -> dict:
     """The summary of every (scenario, seed): each metric for each replicate."""
-    from .run import run_ensemble
+    from .ensemble import run_ensemble
     from .scenario import load_scenario
 
     cases = {}

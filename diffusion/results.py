@@ -66,3 +66,14 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: dict) -> None:
     Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+def write_table_atomic(folder: Path, name: str, table: pd.DataFrame) -> None:
+    """One table as ``NAME.parquet`` and ``NAME.csv`` in ``folder``, each written to a temporary name and
+    renamed, so a reader never sees half a table (for folders that grow, such as a sweep's)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix, writer in (("parquet", table.to_parquet), ("csv", table.to_csv)):
+        tmp = folder / f".{name}.{suffix}.tmp"
+        writer(tmp, index=False)
+        os.replace(tmp, folder / f"{name}.{suffix}")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from diffusion import DiffusionModel, tables
-from diffusion.attribute import FULL, OUTCOMES, attribute, shapley_values, time_to_50
+from diffusion.attribution import FULL, OUTCOMES, attribute, shapley_values, time_to_50
 from diffusion.cli import main
 from diffusion.params import CHANNELS, with_changes
 from diffusion.scenario import load_scenario

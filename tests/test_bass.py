@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from diffusion import DiffusionModel, make_parameters
-from diffusion.run import map_jobs
+from diffusion.ensemble import map_jobs
 
 REGIONS, REPLICATES = 300, 200
 PAIRS = [(0.05, 0.5), (0.2, 1.0), (0.1, 2.0), (0.5, 5.0)]

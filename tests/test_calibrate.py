@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from diffusion import DiffusionModel, make_parameters
-from diffusion import calibrate as cal
+from diffusion import calibration as cal
 from diffusion.cli import main
 from diffusion.observed import ObservedDataError, from_model, read_observed
 from diffusion.scenario import ScenarioError, load_scenario

@@ -16,7 +16,7 @@ from diffusion import charts
 from diffusion.cli import main
 from diffusion.i18n import cjk_font
 from diffusion.params import make_parameters
-from diffusion.run import run_ensemble, summarise_metrics
+from diffusion.ensemble import run_ensemble, summarise_metrics
 
 
 @pytest.fixture(scope="module")

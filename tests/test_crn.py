@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from diffusion import DiffusionModel, make_parameters, streams
 from diffusion.cli import main
-from diffusion.run import run_ensemble
+from diffusion.ensemble import run_ensemble
 
 REPLICATES = 50
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from diffusion import DiffusionModel, make_parameters, tables
 from diffusion.mandate import record_end_date
-from diffusion.run import batches_table, run_ensemble
+from diffusion.ensemble import batches_table, run_ensemble
 from diffusion.scenario import load_scenario
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from diffusion import DiffusionModel, make_parameters
 from diffusion.eha import event_history_logit, person_period
-from diffusion.run import policies_table, run_ensemble
+from diffusion.ensemble import policies_table, run_ensemble
 from diffusion.scenario import ScenarioError, load_scenario
 
 

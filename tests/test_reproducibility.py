@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from diffusion.run import run_once
+from diffusion.ensemble import run_once
 
 
 def test_same_seed_gives_identical_tables():

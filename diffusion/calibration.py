@@ -45,7 +45,7 @@ from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption
 from .params import Parameters, make_parameters, with_changes
 from .provenance import environment
 from .timeline import Timeline
-from .run import map_jobs
+from .ensemble import map_jobs, run_one
 from .scenario import _lookup, dump_yaml, parameter_hash
 
 CURVE_POINTS = 8
@@ -255,7 +255,7 @@ def run_simulation(problem: Problem, index: int, theta: np.ndarray | None = None
         offset = np.random.default_rng(children[2]).integers(0, problem.substeps, size=plan.n)
         plan = replace(plan, birth_step=plan.birth_step + offset)
     try:
-        model = DiffusionModel(_model_params(problem, theta), seed=problem.seed, replicate=index, plan=plan).run()
+        model = run_one(_model_params(problem, theta), problem.seed, index, plan=plan)
         steps = coarsen(first_adoption_steps(model), problem.substeps)
         return {"index": index, "theta": theta, "stats": statistics(steps, problem.design, problem.eha_start),
                 "steps": steps, "error": ""}
@@ -395,7 +395,7 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
 
 
 def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
-              progress: Callable[[int], None] | None = None) -> Calibration:
+              progress: Callable[[int], None] | None = None, backend=None) -> Calibration:
     """Fit the scenario's ``calibrate`` parameters to observed adoptions; tables of fit, posterior and checks."""
     started = time.perf_counter()
     spec = scenario.calibrate
@@ -404,7 +404,8 @@ def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
     design = problem.design
     observed_stats = statistics(steps_obs, design)
 
-    results = map_jobs(_prior_job, [(problem, k) for k in range(spec.simulations)], workers, progress, 8)
+    results = map_jobs(_prior_job, [(problem, k) for k in range(spec.simulations)], workers, progress, 8,
+                       backend=backend)
     usable = [r["stats"] is not None and bool(np.all(np.isfinite(r["stats"]))) for r in results]
     ok = [r for r, good in zip(results, usable) if good]
     failures = [r for r, good in zip(results, usable) if not good]
@@ -419,7 +420,7 @@ def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
     rng = np.random.default_rng(simulation_seed(problem, 10**9))   # the predictive draws' own stream
     draws = rng.choice(len(posterior.weight), size=spec.predictive, p=posterior.weight) if spec.predictive else []
     predictive = map_jobs(_predictive_job, [(problem, spec.simulations + j, posterior.adjusted[d])
-                                            for j, d in enumerate(draws)], workers, progress, 8)
+                                            for j, d in enumerate(draws)], workers, progress, 8, backend=backend)
     predictive = [r for r in predictive if r["stats"] is not None]
 
     tables = _tables(problem, observed, steps_obs, observed_stats, ok, failures, theta, stats, posterior, predictive)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .model import DiffusionModel
 from .params import CHANNELS, Parameters, with_changes
-from .run import map_jobs
+from .ensemble import map_jobs, run_one
 from .tables import _coverage_steps, metrics_row
 
 #: The outcomes attributed, each a number per run: final coverage (share of region x innovation pairs)
@@ -93,7 +93,7 @@ def run_outcomes(model: DiffusionModel) -> dict[str, float]:
 
 def _coalition_job(job: tuple[Parameters, int, int]) -> dict[str, float]:
     params, seed, replicate = job
-    return run_outcomes(DiffusionModel(params, seed=seed, replicate=replicate, run_id=replicate).run())
+    return run_outcomes(run_one(params, seed, replicate))
 
 
 # --------------------------------------------------------------------------------------- Shapley
@@ -141,7 +141,7 @@ def _t_interval(values: np.ndarray, level: float = 0.90) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------------- attribute
 def attribute(params: Parameters, replicates: int = 10, seed: int = 0, workers: int = 1,
-              progress: Callable[[int], None] | None = None) -> dict[str, pd.DataFrame]:
+              progress: Callable[[int], None] | None = None, backend=None) -> dict[str, pd.DataFrame]:
     """Shapley attribution of coverage and time to 50% to the channels, with 90% intervals.
 
     Runs every replicate k < ``replicates`` under each of the 2^n coalitions of channels (16 runs per
@@ -165,7 +165,7 @@ def attribute(params: Parameters, replicates: int = 10, seed: int = 0, workers: 
     unique = sorted(set(effective.values()))
     settings = {mask: coalition_parameters(params, mask) for mask in unique}
     jobs = [(settings[mask], seed, k) for k in range(replicates) for mask in unique]
-    results = iter(map_jobs(_coalition_job, jobs, workers, progress))
+    results = iter(map_jobs(_coalition_job, jobs, workers, progress, backend=backend))
     runs = {(k, mask): next(results) for k in range(replicates) for mask in unique}
 
     coalitions = pd.DataFrame([

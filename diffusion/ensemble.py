@@ -138,7 +138,7 @@ def model_tables(model: DiffusionModel) -> dict[str, pd.DataFrame]:
 
 def run_once(params: Parameters | None = None, seed: int = 0, run_id: int = 0) -> dict[str, pd.DataFrame]:
     """Run one model with a plain integer seed and return all its tidy tables."""
-    return model_tables(DiffusionModel(params, seed=seed, replicate=run_id, run_id=run_id).run())
+    return model_tables(run_one(params or Parameters(), seed, run_id))
 
 
 def run_replicate(params: Parameters, root_seed: int, index: int,
@@ -146,7 +146,7 @@ def run_replicate(params: Parameters, root_seed: int, index: int,
     """Replicate ``index`` of an ensemble (``run`` = index in every table) and its model time in seconds;
     ``params_hash`` only for independent seeding."""
     started = time.perf_counter()
-    model = DiffusionModel(params, seed=root_seed, replicate=index, run_id=index, parameter_hash=params_hash).run()
+    model = run_one(params, root_seed, index, parameter_hash=params_hash)
     seconds = time.perf_counter() - started
     return model_tables(model), seconds
 
@@ -177,26 +177,27 @@ def _replicate_job(args):
 
 
 def map_jobs(function: Callable, jobs: list, workers: int = 1, progress: Callable[[int], None] | None = None,
-             chunks_per_worker: int = 4) -> list:
-    """``[function(job) for job in jobs]`` in job order, on ``workers`` processes; ``progress(1)`` after each."""
-    results = []
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            results.append(function(job))
-            if progress:
-                progress(1)
-        return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=worker_context()) as pool:
-        chunk = max(1, len(jobs) // (chunks_per_worker * workers))
-        for result in pool.map(function, jobs, chunksize=chunk):
-            results.append(result)
-            if progress:
-                progress(1)
-    return results
+             chunks_per_worker: int = 4, backend=None) -> list:
+    """``[function(job) for job in jobs]`` in job order, on ``backend`` (default: ``workers`` local
+    processes); ``progress(1)`` after each."""
+    from .backends import Processes, Serial
+
+    if backend is None:
+        backend = Serial() if workers <= 1 else Processes(workers, chunks_per_worker)
+    return backend.map(function, jobs, progress)
+
+
+def run_one(params: Parameters, seed: int = 0, replicate: int = 0, run_id: int | None = None,
+            parameter_hash: str | None = None, plan=None) -> DiffusionModel:
+    """The one way every experiment runs the model: replicate ``replicate`` of ``params`` under root seed
+    ``seed`` (``parameter_hash`` only for independent seeding; ``plan`` the observed innovations of a
+    calibration), run to its horizon."""
+    return DiffusionModel(params, seed=seed, replicate=replicate, run_id=replicate if run_id is None else run_id,
+                          parameter_hash=parameter_hash, plan=plan).run()
 
 
 def run_ensemble(params: Parameters, replicates: int = 1, root_seed: int = 0, workers: int = 1,
-                 progress: Callable[[int], None] | None = None, seeding: str = "common") -> Ensemble:
+                 progress: Callable[[int], None] | None = None, seeding: str = "common", backend=None) -> Ensemble:
     """Run ``replicates`` replicates on ``workers`` processes; tables concatenated in replicate order."""
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1 (given: {replicates})")
@@ -204,7 +205,7 @@ def run_ensemble(params: Parameters, replicates: int = 1, root_seed: int = 0, wo
         raise ValueError(f"workers must be at least 1 (given: {workers})")
     params_hash = parameter_hash(params) if check_seeding(seeding) == "independent" else None
     jobs = [(params, root_seed, k, params_hash) for k in range(replicates)]
-    results = map_jobs(_replicate_job, jobs, workers, progress)
+    results = map_jobs(_replicate_job, jobs, workers, progress, backend=backend)
     merged = {name: pd.concat([r[name] for r, _ in results], ignore_index=True) for name in results[0][0]}
     return Ensemble(merged, float(sum(seconds for _, seconds in results)))
 
