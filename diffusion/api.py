@@ -131,14 +131,27 @@ class Result:
             raise ValueError(f"no chart {name!r}{_did_you_mean(name, available)}; available: {', '.join(available)}")
         return available[name]()
 
-    def save(self, folder, force: bool = False, lang: str = "en", size: str = "page") -> Path:
+    def wide(self) -> pd.DataFrame:
+        """One row per scenario, point or run, a column per metric (and difference): for spreadsheets."""
+        return self.tables.get("metrics", pd.DataFrame())
+
+    def export(self, stem, formats=("xlsx", "dta", "csv")) -> list[Path]:
+        """The wide table as ``stem.xlsx`` (Excel), ``stem.dta`` (Stata: names made Stata-safe, the
+        original names kept as variable labels) and ``stem.csv``; returns the files written."""
+        return export_table(self.wide(), Path(stem), formats)
+
+    def save(self, folder, force: bool = False, lang: str = "en", size: str = "page", export=()) -> Path:
         """Write the results folder atomically: manifest.json (with its kind), the scenario, tables/ (Parquet
-        and CSV) and figures/ (PNG, SVG, PDF). An existing folder is replaced only with ``force``."""
+        and CSV), figures/ (PNG, SVG, PDF) and, with ``export``, exports/ (the wide table as xlsx, dta or
+        csv). An existing folder is replaced only with ``force``."""
         from .charts import save as save_figure
 
+        export = check_formats(export)
         with atomic_folder(Path(folder), force=force) as staging:
             write_tables(staging, self.tables)
             self._write_extra(staging)
+            if export:
+                self.export(staging / "exports" / self.kind, export)
             (staging / "figures").mkdir(exist_ok=True)
             suffix = "" if lang == "en" else f"_{lang}"
             drawn = []
@@ -169,6 +182,91 @@ class Result:
         return write_report(self.folder, lang)
 
 
+EXPORT_FORMATS = ("xlsx", "dta", "csv")
+
+
+def check_formats(formats) -> tuple[str, ...]:
+    """Export formats from a list or a comma-separated text; ValueError naming an unknown one."""
+    if isinstance(formats, str):
+        formats = [f.strip() for f in formats.split(",") if f.strip()]
+    formats = tuple(formats or ())
+    unknown = [f for f in formats if f not in EXPORT_FORMATS]
+    if unknown:
+        raise ValueError(f"--export: unknown format {unknown[0]!r}; allowed: {', '.join(EXPORT_FORMATS)} "
+                         f"(comma-separated, e.g. xlsx,dta)")
+    return formats
+
+
+def stata_names(columns) -> dict[str, str]:
+    """Column -> a Stata-safe variable name: letters, digits and _, starting with a letter, at most 32
+    characters, unique (a numbered suffix where two would clash)."""
+    import re
+
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        name = re.sub(r"[^A-Za-z0-9_]", "_", str(column))
+        if not re.match(r"[A-Za-z]", name):
+            name = "v_" + name
+        name = name[:32]
+        base, k = name, 1
+        while name.lower() in used:
+            suffix = f"_{k}"
+            name = base[:32 - len(suffix)] + suffix
+            k += 1
+        used.add(name.lower())
+        out[str(column)] = name
+    return out
+
+
+def export_table(table: pd.DataFrame, stem: Path, formats) -> list[Path]:
+    """Write ``table`` as stem.xlsx / stem.dta / stem.csv (each through a temporary file)."""
+    import os
+
+    formats = check_formats(formats)
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = stem.with_suffix(f".{fmt}")
+        tmp = path.with_name(f".{path.name}.tmp")
+        if fmt == "csv":
+            table.to_csv(tmp, index=False)
+        elif fmt == "xlsx":
+            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+                table.to_excel(writer, index=False, sheet_name="results")
+        else:
+            names = stata_names(table.columns)
+            frame = table.rename(columns=names).copy()
+            for column in frame.columns:
+                if frame[column].dtype == bool:
+                    frame[column] = frame[column].astype("int8")
+                elif frame[column].dtype == object:
+                    frame[column] = frame[column].astype(str)
+                elif pd.api.types.is_datetime64_any_dtype(frame[column]):
+                    frame[column] = pd.to_datetime(frame[column])
+            labels = {new: str(old)[:80] for old, new in names.items()}
+            frame.to_stata(tmp, write_index=False, variable_labels=labels, version=118)
+        os.replace(tmp, path)
+        written.append(path)
+    return written
+
+
+def _wide_differences(summary: pd.DataFrame, differences: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Means per ``key`` (a column per metric) joined with the differences from the reference
+    (``<metric>_diff``, ``_diff_low``, ``_diff_high``)."""
+    means = summary.pivot_table(index=key, columns="metric", values="mean", aggfunc="first")
+    frames = [means]
+    if len(differences):
+        for suffix, column in (("diff", "difference"), ("diff_low", "ci_low"), ("diff_high", "ci_high")):
+            part = differences.pivot_table(index=key, columns="metric", values=column, aggfunc="first")
+            part.columns = [f"{c}_{suffix}" for c in part.columns]
+            frames.append(part)
+    wide = pd.concat(frames, axis=1)
+    wide.columns.name = None
+    return wide.reset_index()
+
+
 @dataclass
 class RunResult(Result):
     """The replicates of one scenario: every tidy table, stacked over runs (column ``run``)."""
@@ -191,6 +289,11 @@ class ComparisonResult(Result):
 
     def summary(self) -> pd.DataFrame:
         return self.tables["differences"]
+
+    def wide(self) -> pd.DataFrame:
+        order = {name: k for k, name in enumerate(self.meta.get("scenarios", []))}
+        wide = _wide_differences(self.tables["comparison"], self.tables["differences"], "scenario")
+        return wide.sort_values("scenario", key=lambda c: c.map(order)).reset_index(drop=True)
 
     def figures(self, lang="en", size="page"):
         from . import charts
@@ -321,6 +424,12 @@ class SweepResult(Result):
 
     def summary(self) -> pd.DataFrame:
         return self.tables["points"]
+
+    def wide(self) -> pd.DataFrame:
+        points = self.tables["points"]
+        wide = _wide_differences(points, self.tables.get("differences", pd.DataFrame()), "point")
+        factors = points.groupby("point")[self.factors].first().reset_index() if self.factors else None
+        return wide if factors is None else factors.merge(wide, on="point")
 
     def figures(self, lang="en", size="page"):
         from . import charts
@@ -554,10 +663,12 @@ MIN_SIMULATIONS_PER_PARAMETER = 100
 
 
 def calibrate(scenario_ref, *, data, edges=None, simulations: int | None = None, seed: int | None = None,
-              workers: int = 1, backend=None, progress=None) -> CalibrationResult:
+              workers: int = 1, backend=None, progress=None, work=None, resume: bool = False) -> CalibrationResult:
     """Fit the scenario's ``calibrate`` parameters to observed adoptions (docs/calibration.md), with
     warnings when the simulations are too few, a posterior piles against a prior bound, or the priors
-    look written for another step length."""
+    look written for another step length. With ``work`` (a folder) the prior simulations are kept there
+    as they finish, and ``resume`` continues a killed calibration from them, with the same result."""
+    from .calibration import SimulationStore, identity_of
     from .calibration import calibrate as fit
     from .calibration import fitted_scenario, require_calibrate_block
     from .observed import read_observed
@@ -573,7 +684,11 @@ def calibrate(scenario_ref, *, data, edges=None, simulations: int | None = None,
     observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1)
     chosen = _backend(backend, workers)
     started = time.perf_counter()
-    fitted = fit(sc, observed, workers=chosen.workers, progress=progress, backend=chosen)
+    store = SimulationStore(Path(work), identity_of(sc, observed)) if work is not None else None
+    if resume and store is None:
+        raise ValueError("resume needs the work folder of the interrupted calibration (work=...)")
+    fitted = fit(sc, observed, workers=chosen.workers, progress=progress, backend=chosen, store=store,
+                 resume=resume)
     spec = sc.calibrate
     meta = {**_meta(sc, chosen, time.perf_counter() - started), "data": str(observed.path),
             "regions": len(observed.regions), "policies": len(observed.policies),

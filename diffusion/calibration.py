@@ -29,7 +29,9 @@ same model (the test suite checks the two agree).
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -394,9 +396,81 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
                    substeps=substeps)
 
 
+class SimulationStore:
+    """The prior simulations of a calibration on disk, so a killed calibration resumes where it stopped.
+
+    ``FOLDER/identity.json`` says what is being fitted (the scenario's parameter hash and calibrate
+    block, a hash of the observed adoptions); ``FOLDER/part-*.parquet`` hold finished simulations, each
+    part written to a temporary name and renamed when complete. Simulation k's numbers depend only on
+    the problem and k, so the resumed calibration equals an uninterrupted one."""
+
+    def __init__(self, folder: Path, identity: dict):
+        self.folder = Path(folder)
+        self.identity = identity
+
+    def open(self, resume: bool) -> dict[int, dict]:
+        """The finished simulations by index (none unless ``resume``); ValueError when the folder holds
+        another calibration."""
+        marker = self.folder / "identity.json"
+        if resume:
+            if not marker.is_file():
+                raise ValueError(f"nothing to resume: {str(self.folder)!r} holds no interrupted calibration "
+                                 f"(run without --resume)")
+            if json.loads(marker.read_text(encoding="utf-8")) != self.identity:
+                raise ValueError(f"{str(self.folder)!r} holds the simulations of a different calibration (scenario, "
+                                 f"calibrate block or data changed); run without --resume to start afresh")
+            return self._load()
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        marker.write_text(json.dumps(self.identity, sort_keys=True), encoding="utf-8")
+        return {}
+
+    def _load(self) -> dict[int, dict]:
+        done: dict[int, dict] = {}
+        for part in sorted(self.folder.glob("part-*.parquet")):
+            for row in pd.read_parquet(part).itertuples():
+                done[int(row.index)] = {"index": int(row.index), "theta": np.asarray(row.theta, float),
+                                        "stats": None if row.stats is None else np.asarray(row.stats, float),
+                                        "error": row.error}
+        return done
+
+    def write(self, results: list[dict]) -> None:
+        if not results:
+            return
+        frame = pd.DataFrame({"index": [r["index"] for r in results],
+                              "theta": [np.asarray(r["theta"], float).tolist() for r in results],
+                              "stats": [None if r["stats"] is None else np.asarray(r["stats"], float).tolist()
+                                        for r in results],
+                              "error": [r["error"] for r in results]})
+        name = f"part-{results[0]['index']:08d}.parquet"
+        tmp = self.folder / f".{name}.tmp"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, self.folder / name)
+
+    def remove(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def identity_of(scenario, observed: ObservedAdoptions) -> dict:
+    """What a stored set of simulations belongs to: the scenario, its calibrate block and the data."""
+    import hashlib
+
+    data = hashlib.sha256(np.ascontiguousarray(observed.steps).tobytes()).hexdigest()
+    return {"parameter_hash": scenario.parameter_hash(), "seed": scenario.seed,
+            "calibrate": scenario.calibrate.model_dump(mode="json"), "data": data}
+
+
 def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
-              progress: Callable[[int], None] | None = None, backend=None) -> Calibration:
-    """Fit the scenario's ``calibrate`` parameters to observed adoptions; tables of fit, posterior and checks."""
+              progress: Callable[[int], None] | None = None, backend=None, store: SimulationStore | None = None,
+              resume: bool = False, batch: int = 50) -> Calibration:
+    """Fit the scenario's ``calibrate`` parameters to observed adoptions; tables of fit, posterior and checks.
+
+    With a ``store`` the prior simulations are written to disk in batches as they finish, and ``resume``
+    continues from what is there (the result equals an uninterrupted calibration's)."""
     started = time.perf_counter()
     spec = scenario.calibrate
     problem = problem_for(scenario, observed)
@@ -404,8 +478,20 @@ def calibrate(scenario, observed: ObservedAdoptions, workers: int = 1,
     design = problem.design
     observed_stats = statistics(steps_obs, design)
 
-    results = map_jobs(_prior_job, [(problem, k) for k in range(spec.simulations)], workers, progress, 8,
-                       backend=backend)
+    if store is None:
+        results = map_jobs(_prior_job, [(problem, k) for k in range(spec.simulations)], workers, progress, 8,
+                           backend=backend)
+    else:
+        done = store.open(resume)
+        if progress and done:
+            progress(len([k for k in done if k < spec.simulations]))
+        todo = [k for k in range(spec.simulations) if k not in done]
+        for first in range(0, len(todo), batch):
+            chunk = todo[first:first + batch]
+            finished = map_jobs(_prior_job, [(problem, k) for k in chunk], workers, progress, 8, backend=backend)
+            store.write(finished)
+            done.update((r["index"], r) for r in finished)
+        results = [done[k] for k in range(spec.simulations)]
     usable = [r["stats"] is not None and bool(np.all(np.isfinite(r["stats"]))) for r in results]
     ok = [r for r, good in zip(results, usable) if good]
     failures = [r for r, good in zip(results, usable) if not good]

@@ -104,6 +104,9 @@ WORKERS = click.option("--workers", type=click.IntRange(min=1, max=256), default
 REPLICATES = click.option("--replicates", type=click.IntRange(min=1, max=1_000_000), default=None,
                           help="Replicate runs (default: the scenario's 'replicates').")
 FORCE = click.option("--force", is_flag=True, help="Replace the results folder if it already exists.")
+EXPORT = click.option("--export", default="", metavar="FORMATS",
+                      help="Also write the wide table (one row per scenario or point, with difference columns) "
+                           "as xlsx, dta (Stata) and/or csv under exports/, e.g. --export xlsx,dta.")
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
                     help="Language of chart titles, axes, legends, region and category names.")
 SIZE = click.option("--size", type=click.Choice(["page", "slide"]), default="page", show_default=True,
@@ -214,11 +217,12 @@ def _print_run_summary(sc, result, wall: float) -> None:
               help="The scenario the others are compared with (default: the first).")
 @REPLICATES
 @WORKERS
+@EXPORT
 @FORCE
 @LANG
 @SIZE
 def compare(scenarios: tuple[str, ...], out: Path | None, reference: str | None, replicates: int | None,
-            workers: int, force: bool, lang: str, size: str) -> None:
+            workers: int, export: str, force: bool, lang: str, size: str) -> None:
     """Run several SCENARIOS and compare them with the first (or --reference), paired.
 
     Writes tables/comparison (mean, sd and 5-95% interval of each metric per scenario),
@@ -230,6 +234,7 @@ def compare(scenarios: tuple[str, ...], out: Path | None, reference: str | None,
     if len(scenarios) < 2:
         fail("compare needs at least two scenarios, e.g. diffusion compare baseline no-mandate")
     with user_errors():
+        formats = api.check_formats(export)
         loaded = [_apply_overrides(_load(s), replicates, None, None) for s in scenarios]
         names = [s.name for s in loaded]
         if reference is not None and reference not in names:
@@ -242,7 +247,7 @@ def compare(scenarios: tuple[str, ...], out: Path | None, reference: str | None,
         with progress_bar(sum(s.replicates for s in loaded), "compare") as advance:
             result = api.compare(loaded, reference=reference, workers=workers, progress=advance)
         result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
-        result.save(out, force=force, lang=lang, size=size)
+        result.save(out, force=force, lang=lang, size=size, export=formats)
     _print_comparison(result)
     click.echo(f"results: {out}")
 
@@ -461,23 +466,27 @@ def _experiment(sc, out: Path, method: str, samples: int | None, purpose: str, r
 @REPLICATES
 @WORKERS
 @dask_options
+@EXPORT
 @FORCE
 def sweep(scenario: str, out: Path, replicates: int | None, workers: int, scheduler: str | None, dask_local: bool,
-          resume: bool, force: bool) -> None:
+          resume: bool, export: str, force: bool) -> None:
     """Run the sweep declared in SCENARIO's 'sweep' block (grid, lhs or sobol).
 
     Each finished run is appended to OUT as it completes; an interrupted sweep continues with
     --resume. Writes OUT/tables/results (one row per run: its factor values and metrics). Runs that
     raise are recorded in OUT/tables/errors and do not stop the sweep.
     """
-    from .api import save_sweep_tables
+    from .api import check_formats, save_sweep_tables
 
     with user_errors():
+        formats = check_formats(export)
         sc = _load(scenario)
         method = sc.sweep.method if sc.sweep else "grid"
         result = _experiment(sc, out, method, None, "sweep", replicates, workers, scheduler, dask_local, resume,
                              force)
         save_sweep_tables(result)
+        if formats and "points" in result.tables:
+            result.export(out / "exports" / "sweep", formats)
     _print_points(result)
     click.echo(f"results: {out}")
 
@@ -669,11 +678,13 @@ def app(scenario: str | None, port: int, lang: str) -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Root seed (default: the scenario's 'seed'). Same seed, same fit, on any number of workers.")
 @WORKERS
+@click.option("--resume", is_flag=True, help="Continue a killed calibration into the same --out: the simulations "
+              "already finished are kept (the result equals an uninterrupted one).")
 @FORCE
 @LANG
 @SIZE
 def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, simulations: int | None,
-              seed: int | None, workers: int, force: bool, lang: str, size: str) -> None:
+              seed: int | None, workers: int, resume: bool, force: bool, lang: str, size: str) -> None:
     """Fit the parameters in SCENARIO's calibrate block to observed adoptions (ABC).
 
     Writes fitted.csv (posterior mean, median, sd, 5-95% interval), the posterior and every
@@ -693,6 +704,7 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
         out = out or _default_out(f"{sc.name}-calibration")
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
+        work = out.parent / f".{out.name}.simulations"   # finished simulations, kept until the folder is written
         click.echo(f"{observed.path}: {len(observed.policies)} policies, {int((observed.steps > 0).sum())} adoptions "
                    f"in {len(observed.regions)} regions, {observed.timeline.label(1)} to "
                    f"{observed.timeline.label(observed.timeline.steps)}", err=True)
@@ -700,9 +712,12 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
         with progress_bar(total, f"{sc.name}: calibrating") as advance, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = api.calibrate(sc, data=data, edges=edges, simulations=simulations, workers=workers,
-                                   progress=advance)
+                                   progress=advance, work=work, resume=resume)
         result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
         result.save(out, force=force, lang=lang, size=size)
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
     click.echo(f"{result.meta['simulations']} simulations ({result.meta['failed']} failed) in "
                f"{result.meta['timings']['wall_seconds']:.1f} s; posterior median and 90% interval:")
     for row in result.tables["fitted"].itertuples():

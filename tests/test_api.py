@@ -215,3 +215,27 @@ def test_discovery_without_a_box_says_what_to_try(tmp_path):
     assert any("no box found" in w and "threshold" in w for w in found.warnings) or found.tables["box"]["restricted"].any()
     with pytest.raises(ValueError, match="did you mean 'coverage'"):
         d.discover(swept, outcome="coverag", threshold=0.5)
+
+
+def test_exports_for_excel_and_stata_hold_the_wide_table(tmp_path):
+    from click.testing import CliRunner
+
+    from diffusion.cli import main
+
+    out = tmp_path / "cmp"
+    done = CliRunner().invoke(main, ["compare", "baseline", "no-mandate", "--replicates", "2", "--out", str(out),
+                                     "--export", "xlsx,dta,csv"])
+    assert done.exit_code == 0, done.output
+    excel = pd.read_excel(out / "exports" / "compare.xlsx")
+    stata = pd.read_stata(out / "exports" / "compare.dta")
+    assert list(excel["scenario"]) == ["baseline", "no-mandate"] and len(stata) == 2
+    assert "coverage_diff" in excel.columns and np.isnan(excel.loc[0, "coverage_diff"])
+    assert excel.loc[1, "coverage_diff"] < 0
+    assert all(len(c) <= 32 and c.replace("_", "a").isalnum() for c in stata.columns)   # Stata-safe names
+    from pandas.io.stata import StataReader
+    with StataReader(out / "exports" / "compare.dta") as reader:
+        labels = reader.variable_labels()
+    assert "share_never_scaled_up_mature_diff_high"[:80] in labels.values()   # original name kept as label
+    bad = CliRunner().invoke(main, ["compare", "baseline", "no-mandate", "--out", str(tmp_path / "x"),
+                                    "--export", "xls"])
+    assert bad.exit_code == 2 and "unknown format 'xls'" in bad.output and not (tmp_path / "x").exists()

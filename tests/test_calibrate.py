@@ -244,3 +244,36 @@ def test_data_spanning_more_steps_than_a_run_may_have_get_a_sentence(tmp_path):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "3473 steps of 1 month(s)" in result.stderr and "time.years" in result.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_a_killed_calibration_resumes_to_the_result_of_an_uninterrupted_one(synthetic, tmp_path):
+    """SIGKILL in the middle of the prior simulations, then --resume: the same fit as one that ran through."""
+    import os
+    import signal
+    import time
+
+    scenario = write_scenario(tmp_path, {"parameters": {"channels.competition.weight_per_year": {"min": 0, "max": 8}},
+                                         "simulations": 240, "accept": 0.2, "predictive": 4}, name="resume")
+    data = str(synthetic / "observed.csv")
+    whole = diffusion("calibrate", scenario, "--data", data, "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    out = tmp_path / "killed"
+    work = tmp_path / ".killed.simulations"
+    process = subprocess.Popen([sys.executable, "-m", "diffusion.cli", "calibrate", scenario, "--data", data,
+                                "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(work.glob("part-*.parquet"))) < 2:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    parts = len(list(work.glob("part-*.parquet")))
+    assert 2 <= parts < 240 // 50 + 1 and not out.exists()      # killed midway: nothing half-written
+    resumed = diffusion("calibrate", scenario, "--data", data, "--out", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    for name in ("fitted", "posterior", "simulations"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "whole" / "tables" / f"{name}.parquet"),
+                                      pd.read_parquet(out / "tables" / f"{name}.parquet"))
+    assert not work.exists()   # the simulations are dropped once the folder is written
+    nothing = diffusion("calibrate", scenario, "--data", data, "--out", str(tmp_path / "none"), "--resume")
+    assert nothing.returncode == 2 and "nothing to resume" in nothing.stderr + nothing.stdout
