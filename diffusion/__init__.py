@@ -7,6 +7,7 @@ from .params import Parameters, make_parameters, with_changes  # noqa: E402
 
 from .api import (attribute, calibrate, compare, discover, run, scenario, sensitivity,  # noqa: E402
                   sweep)
+from .outputs import metric  # noqa: E402
 
 __all__ = ["DiffusionModel", "Parameters", "make_parameters", "with_changes", "__version__", "scenario", "run",
-           "compare", "sweep", "sensitivity", "discover", "attribute", "calibrate"]
+           "compare", "sweep", "sensitivity", "discover", "attribute", "calibrate", "metric"]

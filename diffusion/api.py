@@ -66,9 +66,9 @@ def scenario(reference, *, replicates: int | None = None, seed: int | None = Non
 
 def metric_names() -> list[str]:
     """The metrics every run reports (the columns of the ``metrics`` table), for outcome checks."""
-    from .docs_gen import TABLE_COLUMNS
+    from .outputs import all_metrics
 
-    return [name for name in TABLE_COLUMNS["metrics"][1] if name not in ("run", "steps", "regions")]
+    return [name for name in all_metrics() if name not in ("steps", "regions")]
 
 
 def check_outcomes(outcomes, allowed: list[str] | None = None) -> list[str]:
@@ -514,8 +514,18 @@ def save_sweep_tables(result: SweepResult, lang: str = "en", size: str = "page")
             write_table_atomic(result.folder / "tables", name, table)
     (result.folder / "figures").mkdir(exist_ok=True)
     suffix = "" if lang == "en" else f"_{lang}"
+    drawn = []
     for stem, draw in result.figures(lang, size).items():
-        save_figure(draw(), result.folder / "figures", stem + suffix)
+        drawn += save_figure(draw(), result.folder / "figures", stem + suffix)
+    from .results import write_text_atomic
+    import json
+
+    meta = {key: value for key, value in result.meta.items() if key != "resolved"}
+    write_text_atomic(result.folder / "manifest.json", json.dumps({
+        "name": result.name, "kind": result.kind, "package": "ftz-diffusion", "version": __version__, **meta,
+        "environment": environment(), "warnings": result.warnings,
+        "created": pd.Timestamp.now().isoformat(timespec="seconds"),
+        "tables": sorted(n for n in result.tables if n != "design"), "figures": drawn}, indent=2, default=str))
 
 
 # ---------------------------------------------------------------------------------- sensitivity

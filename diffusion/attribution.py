@@ -265,29 +265,3 @@ def draw_attribution_figures(tables: dict[str, pd.DataFrame], folder: Path, lang
 
 
 # -------------------------------------------------------------------------------------- results
-def write_attribution(out: Path, scenario, result: dict[str, pd.DataFrame], *, replicates: int, seed: int,
-                      workers: int, wall_seconds: float, command: str, force: bool = False, lang: str = "en",
-                      size: str = "page") -> Path:
-    """Write an attribution results folder atomically: manifest.json, scenario.yaml, tables/, figures/."""
-    from . import __version__
-    from .provenance import environment
-    from .results import atomic_folder, write_json, write_tables
-    from .scenario import dump_yaml, parameter_hash
-
-    params = scenario.parameters()
-    with atomic_folder(Path(out), force=force) as folder:
-        write_tables(folder, result)
-        (folder / "scenario.yaml").write_text(dump_yaml(scenario.resolved()), encoding="utf-8")
-        drawn = draw_attribution_figures(result, folder / "figures", lang=lang, size=size)
-        coalitions = result["coalitions"]
-        write_json(folder / "manifest.json", {
-            "name": scenario.name, "kind": "attribution", "title": scenario.resolved().get("title", {}),
-            "package": "ftz-diffusion", "version": __version__, "parameter_hash": parameter_hash(params),
-            "seed": seed, "replicates": replicates, "workers": workers, "channels": list(CHANNELS),
-            "outcomes": list(OUTCOMES), "coalitions": FULL + 1,
-            "runs": int(coalitions.drop_duplicates(["replicate", "effective"]).shape[0]),
-            "seeding": "common (replicate k of every coalition keyed by (seed, k))",
-            "environment": environment(), "timings": {"wall_seconds": round(wall_seconds, 3)},
-            "command": command, "created": pd.Timestamp.now().isoformat(timespec="seconds"),
-            "tables": sorted(result), "figures": drawn})
-    return Path(out)

@@ -41,14 +41,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from . import __version__
 from .model import DiffusionModel
 from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption_steps
 from .params import Parameters, make_parameters, with_changes
-from .provenance import environment
 from .timeline import Timeline
 from .ensemble import map_jobs, run_one
-from .scenario import _lookup, dump_yaml, parameter_hash
+from .scenario import _lookup, parameter_hash
 
 CURVE_POINTS = 8
 TERMS = ("intercept", "neighbour_share", "log_time_since_introduction")
@@ -601,31 +599,3 @@ def fitted_scenario(scenario, fitted: pd.DataFrame) -> dict:
     return data
 
 
-def write_calibration(out: Path, scenario, observed: ObservedAdoptions, result: Calibration, *, workers: int,
-                      command: str, force: bool = False, lang: str = "en", size: str = "page") -> Path:
-    """Write a calibration results folder atomically: manifest, scenario, fitted scenario, tables, figures."""
-    from .charts import draw_calibration_figures
-    from .results import atomic_folder, write_json, write_tables
-
-    with atomic_folder(Path(out), force=force) as folder:
-        write_tables(folder, result.tables)
-        (folder / "scenario.yaml").write_text(dump_yaml(scenario.resolved()), encoding="utf-8")
-        (folder / "fitted.yaml").write_text(dump_yaml(fitted_scenario(scenario, result.tables["fitted"])),
-                                            encoding="utf-8")
-        (folder / "figures").mkdir()
-        drawn = draw_calibration_figures(result.tables, folder / "figures", lang=lang, size=size)
-        spec = scenario.calibrate
-        write_json(folder / "manifest.json", {
-            "name": scenario.name, "kind": "calibration", "package": "ftz-diffusion", "version": __version__,
-            "parameter_hash": scenario.parameter_hash(), "seed": scenario.seed, "data": str(observed.path),
-            "regions": len(observed.regions), "policies": len(observed.policies),
-            "adoptions": int((observed.steps > 0).sum()), "period_months": observed.timeline.period_months,
-            "start": observed.timeline.start.isoformat(), "steps": observed.timeline.steps,
-            "model_step": scenario.time.step,
-            "network": observed.network, "method": "semi-automatic ABC, rejection + local-linear regression adjustment",
-            "simulations": result.simulations, "failed": result.failed, "accept": spec.accept,
-            "predictive": spec.predictive, "workers": workers, "environment": environment(),
-            "timings": {"wall_seconds": round(result.seconds, 3)},
-            "command": command, "created": pd.Timestamp.now().isoformat(timespec="seconds"),
-            "tables": sorted(result.tables), "figures": drawn})
-    return Path(out)

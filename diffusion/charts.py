@@ -26,11 +26,16 @@ CHANNEL_COLOURS = {"spontaneous": "#9e9e9e", "learning": "#4f9a45", "competition
 KEY_METRICS = ("coverage_at_5_years", "share_90_within_5_years", "median_time_to_50", "failure_rate",
                "ftz_gap_at_3_years", "gini")
 MIN_INNOVATIONS = 20   # the age curves stop where fewer innovations (mean over runs) are that old
-#: metrics that are shares (drawn in %)
-PERCENT_LIKE = {"coverage", "coverage_at_3_years", "coverage_at_5_years", "share_national", "share_reaching_50",
-                "share_reaching_90", "share_90_within_5_years", "failure_rate", "ftz_gap", "ftz_gap_at_3_years",
-                "share_never_scaled_up", "share_never_scaled_up_mature", "share_spontaneous", "share_learning",
-                "share_competition", "share_mandate"}
+class _PercentLike:
+    """Metrics drawn in % (shares and differences of shares), from the registry of declared outputs."""
+
+    def __contains__(self, name) -> bool:
+        from .outputs import names_with_unit
+
+        return name in names_with_unit("share", "points")
+
+
+PERCENT_LIKE = _PercentLike()
 
 
 @contextmanager

@@ -7,9 +7,7 @@ no results folder.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path

@@ -272,6 +272,8 @@ def scenario_keys_markdown() -> str:
 # ----------------------------------------------------------------------------------------- tables
 #: What each column of a run's tables means. Every column a run writes must be here (the generator
 #: refuses to write a page with an undescribed column), so the table reference cannot fall behind.
+from .outputs import METRICS, SERIES  # noqa: E402
+
 TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
     "adoptions": ("one row per adoption event (pilots included)", {
         "region": "Region that adopted.",
@@ -335,31 +337,8 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "x": "Horizontal drawing coordinate (longitude of the capital for provinces).",
         "y": "Vertical drawing coordinate (latitude of the capital for provinces).",
     }),
-    "series": ("one row per step (Mesa's DataCollector)", {
-        "coverage": "Share of (region, innovation) pairs held, over innovations born so far: falls whenever "
-                    "innovations are born faster than they spread (see above).",
-        "ftz_coverage": "The same over the regions with an FTZ by the end of the run (a fixed group), still "
-                        "over the innovations born so far.",
-        "non_ftz_coverage": "The same over the other regions.",
-        "innovations": "Innovations born so far.",
-        "binding_items": "Innovations made binding so far (cumulative).",
-        "binding_batches": "Binding batches issued so far.",
-        "best_practice_items": "Innovations published as best practices so far.",
-        "adoptions": "Adoptions so far, pilots included.",
-        "failures": "Failed adoptions so far.",
-        "corrections": "Corrected failures so far.",
-        "abandonments": "Uncorrected failures (reform dropped) so far.",
-        "retries": "Failures under a binding mandate undone to be done again, so far (never abandoned).",
-        "projected": "True for a step that ends after the historical record the run replays (2025): a "
-                     "projection (shaded in the charts). Always false when the batch schedule is not `historical`.",
-        "gini": "Gini coefficient of the number of innovations each region holds.",
-        "cumulative_adoptions": "Adoptions kept so far, pilots included: adoption events up to this step that "
-                                "were neither abandoned nor undone to be retried (such an adoption never "
-                                "counts). It never falls.",
-        "innovations_born": "Innovations whose pilot started by this step: the denominator of `coverage` "
-                            "(divided by the regions), so `coverage` = `cumulative_adoptions` / "
-                            "(`innovations_born` x regions).",
-    }),
+    "series": ("one row per step (Mesa's DataCollector; declared in `diffusion/outputs.py`)",
+               {name: f"{o.description} Unit: {o.unit}." for name, o in SERIES.items()}),
     "coverage_by_category": ("one row per step and category", {
         "category": "Category.",
         "innovations": "Innovations of the category born so far.",
@@ -395,53 +374,10 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "channel": "`spontaneous`, `learning`, `competition` or `mandate`.",
         "adoptions": "Sum of the channel's shares over the step's adoptions (pilots left out).",
     }),
-    "metrics": ("one row per run: the headline numbers", {
-        "steps": "Steps run.",
-        "regions": "Number of regions.",
-        "innovations": "Innovations in the run.",
-        "coverage": "Share of (region, innovation) pairs held at the end, over innovations born (lowered by "
-                    "the innovations born near the end).",
-        "coverage_at_3_years": "Mean share of regions holding an innovation three years after its pilot, over the "
-                               "innovations piloted at least three years before the end (`coverage_by_age` at "
-                               "3 years).",
-        "coverage_at_5_years": "The same five years after the pilot.",
-        "binding_batches": "Binding batches issued.",
-        "binding_items": "Innovations made binding.",
-        "binding_batches_by_2023": "Binding batches issued by December 2023 (7 real).",
-        "binding_items_by_2023": "Innovations made binding by December 2023 (167 real).",
-        "best_practice_items": "Innovations published as best practices.",
-        "share_national": "Share of the innovations born that at least `output.national_share` of regions hold.",
-        "share_reaching_50": "Share of the innovations born that reached 50% of regions at some step.",
-        "share_reaching_90": "Share that reached 90%.",
-        "median_time_to_50": "Median years from birth to 50% of regions, over innovations that got there.",
-        "median_time_to_90": "The same for 90%.",
-        "share_90_within_5_years": "Of the innovations born at least five years before the end, the share that "
-                                   "reached 90% within five years.",
-        "adoptions": "Adoptions, pilots included.",
-        "cumulative_adoptions": "Adoptions kept at the end, pilots included (`adoptions` less the abandoned "
-                                "and retried ones; the last value of the series column).",
-        "failures": "Failed adoptions.",
-        "corrections": "Corrected failures.",
-        "abandonments": "Uncorrected failures (reform dropped).",
-        "failure_rate": "`failures` / `adoptions`.",
-        "retries": "Failures under a binding mandate in force that were undone to be done again (a standing "
-                   "mandate is never abandoned).",
-        "projected_batches": "Batches issued after the end of the historical record (projections).",
-        "pilots": "FTZ pilots born in the run (generated innovations with an origin; central policies excluded).",
-        "mature_pilots": "Pilots at least `output.mature_pilot_years` old at the end of the run.",
-        "share_never_scaled_up": "Share of the pilots the centre never promoted (in no batch or list), raw: "
-                                 "young pilots have had no chance yet.",
-        "share_never_scaled_up_mature": "The same among the mature pilots only (exposure-adjusted): the share "
-                                        "to compare with the record of central experiments never scaled up.",
-        "ftz_gap": "Mean coverage of FTZ regions (FTZ by the end of the run) minus that of the others.",
-        "ftz_gap_at_3_years": "`coverage_by_age` three years after the pilot: `ftz_coverage` minus "
-                              "`non_ftz_coverage` (fixed groups).",
-        "gini": "Gini coefficient of the number of innovations each region holds.",
-        "share_spontaneous": "Mean share of the spontaneous channel over adoptions (pilots left out).",
-        "share_learning": "Mean share of the learning channel.",
-        "share_competition": "Mean share of the competition channel.",
-        "share_mandate": "Mean share of the mandate channel.",
-    }),
+    "metrics": ("one row per run: the headline numbers (declared in `diffusion/outputs.py`)",
+                {name: f"{o.description} Unit: {o.unit}" + ("" if o.higher_is_better is None else
+                 f"; {'higher' if o.higher_is_better else 'lower'} is better") + "."
+                 for name, o in METRICS.items()}),
     "network": ("one row per tie of the network", {
         "source": "One region of the tie.",
         "target": "The other region.",

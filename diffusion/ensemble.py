@@ -14,19 +14,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import __version__, tables
+from . import tables
 from .model import DiffusionModel
 from .params import Parameters
-from .provenance import environment
-from .results import atomic_folder, write_json, write_tables
-from .scenario import dump_yaml, parameter_hash
+from .scenario import parameter_hash
 
 
 SEEDINGS = ("common", "independent")
@@ -230,21 +226,3 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def write_results(out: Path, name: str, resolved: dict, params: Parameters, result: dict[str, pd.DataFrame],
-                  *, seed: int, replicates: int, workers: int, wall_seconds: float, model_seconds: float, command: str,
-                  force: bool = False, figures: Callable[[Path], list[str]] | None = None) -> Path:
-    """Write a results folder atomically: manifest.json, scenario.yaml, tables/, figures/."""
-    with atomic_folder(Path(out), force=force) as folder:
-        write_tables(folder, result)
-        (folder / "scenario.yaml").write_text(dump_yaml(resolved), encoding="utf-8")
-        (folder / "figures").mkdir()
-        drawn = figures(folder / "figures") if figures else []
-        write_json(folder / "manifest.json", {
-            "name": name, "title": resolved.get("title", {}), "package": "ftz-diffusion", "version": __version__,
-            "parameter_hash": parameter_hash(params), "seed": seed, "replicates": replicates, "workers": workers,
-            "environment": environment(),   # model and library versions, CPU features: see provenance.py
-            "timings": {"wall_seconds": round(wall_seconds, 3),
-                        "model_seconds": round(model_seconds, 3)},
-            "command": command, "created": pd.Timestamp.now().isoformat(timespec="seconds"),
-            "tables": sorted(result), "figures": drawn})
-    return Path(out)

@@ -25,7 +25,7 @@ import shutil
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +53,7 @@ class Task:
     base: dict          # the base parameters as plain data (picklable, small)
     root_seed: int
     seeding: str = "common"   # 'independent': the point's parameter hash joins the replicate's key
+    extra: tuple = ()         # user-declared metrics (diffusion.metric), carried to workers on other machines
 
 
 def execute(task: Task) -> dict:
@@ -70,7 +71,8 @@ def execute(task: Task) -> dict:
         digest = parameter_hash(params) if task.seeding == "independent" else None
         model = run_one(params, task.root_seed, task.replicate, task.run_id, parameter_hash=digest)
         metrics = {"run_id": task.run_id, "point": task.point, "replicate": task.replicate}
-        metrics.update((key, value) for key, value in tables.metrics_row(model).items() if key != "run")
+        user = {output.name: output for output in task.extra}
+        metrics.update((key, value) for key, value in tables.metrics_row(model, user).items() if key != "run")
         series = tables.series_columns(model, SERIES_COLUMNS[1:])
         return {"run_id": task.run_id, "ok": True, "metrics": metrics,
                 "series": {"run_id": np.full(series["step"].size, task.run_id), **series},
@@ -226,14 +228,17 @@ def make_tasks(design: pd.DataFrame, base: Parameters, replicates: int, root_see
     replicate k of every point shares its random numbers (paired comparisons across points)."""
     from .design import point_changes
 
+    from .outputs import USER
+
     base_data = base.model_dump(mode="json")
+    extra = tuple(USER.values())
     tasks = []
     for row in design.to_dict("records"):
         changes = point_changes(row)
         for replicate in range(replicates):
             tasks.append(Task(run_id=int(row["point"]) * replicates + replicate, point=int(row["point"]),
                               replicate=replicate, changes=changes, base=base_data, root_seed=root_seed,
-                              seeding=seeding))
+                              seeding=seeding, extra=extra))
     return tasks
 
 

@@ -97,23 +97,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "learning": ("Learning", "学习"),
     "competition": ("Competition", "竞争"),
     "mandate": ("Mandate", "强制"),
-    "metric_coverage": ("Final coverage (share of region x innovation pairs)", "期末覆盖率(地区×创新组合的比例)"),
-    "metric_share_national": ("Share of innovations that became national (>= 90% of regions)",
-                              "成为全国性改革的创新占比(≥90%地区采纳)"),
-    "metric_median_time_to_50": ("Median years from pilot to 50% of regions", "从试点到50%地区采纳的年数(中位数)"),
-    "metric_failure_rate": ("Share of adoptions that failed", "失败的采纳占比"),
-    "metric_ftz_gap": ("Coverage gap, FTZ minus non-FTZ regions", "覆盖率差距(自贸试验区地区减非自贸试验区地区)"),
-    "metric_gini": ("Gini of adoption across regions", "地区间采纳的基尼系数"),
-    "metric_binding_items_by_2023": ("Binding items mandated by 2023", "2023年前国务院复制推广事项数"),
-    "metric_median_time_to_90": ("Median years from pilot to 90% of regions", "从试点到90%地区采纳的年数(中位数)"),
-    "metric_share_90_within_5_years": ("Share reaching 90% of regions within 5 years", "5年内达到90%地区覆盖的比例"),
-    "metric_coverage_at_3_years": ("Coverage 3 years after pilot (share of regions, mean over innovations)",
-                                   "试点3年后的覆盖率(地区占比,各创新平均)"),
-    "metric_coverage_at_5_years": ("Coverage 5 years after pilot (share of regions, mean over innovations)",
-                                   "试点5年后的覆盖率(地区占比,各创新平均)"),
-    "metric_ftz_gap_at_3_years": ("Coverage gap 3 years after pilot, FTZ regions minus others (fixed groups)",
-                                  "试点3年后的覆盖率差距(自贸试验区地区减其他地区,固定组)"),
-    "metric_cumulative_adoptions": ("Adoptions kept at the end (pilots included)", "期末保留的采纳数(含试点)"),
     "report_title": ("Scenario report", "情景报告"),
     "question": ("Question", "研究问题"),
     "description": ("Scenario", "情景说明"),
@@ -211,8 +194,11 @@ def channel_name(name: str, lang: str) -> str:
 
 
 def metric_label(name: str, lang: str) -> str:
-    key = f"metric_{name}"
-    return t(key, lang) if key in LABELS else name
+    """A metric's label from the registry of declared outputs (diffusion/outputs.py), or its name."""
+    from .outputs import all_metrics
+
+    output = all_metrics().get(name)
+    return output.label(lang) if output is not None else name
 
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",

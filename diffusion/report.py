@@ -25,10 +25,7 @@ from .params import Parameters
 REPORT_METRICS = ("coverage_at_3_years", "coverage_at_5_years", "share_90_within_5_years", "median_time_to_50",
                   "median_time_to_90", "cumulative_adoptions", "binding_items_by_2023", "failure_rate",
                   "ftz_gap_at_3_years", "gini")
-PERCENT_METRICS = ("coverage", "coverage_at_3_years", "coverage_at_5_years", "share_national",
-                   "share_90_within_5_years", "failure_rate")
-POINTS_METRICS = ("ftz_gap", "ftz_gap_at_3_years")     # differences of shares: percentage points
-COUNT_METRICS = ("cumulative_adoptions", "binding_items_by_2023", "adoptions", "failures")
+# formats by unit, from the registry of declared outputs (diffusion/outputs.py)
 MAIN_FIGURES = ("adoption_curves", "cohort_coverage", "channels", "map")
 SOURCES = [
     ("provinces.csv", "31 provinces: names, capitals' coordinates, 2023 GDP and population",
@@ -95,11 +92,15 @@ def _shorten(text: str, width: int = 110) -> str:
 
 def format_metric(name: str, value: float, lang: str = "en") -> str:
     """A metric's value as the report prints it: shares in %, gaps in percentage points, counts whole."""
-    if name in PERCENT_METRICS:
+    from .outputs import all_metrics
+
+    output = all_metrics().get(name)
+    unit = output.unit if output is not None else "number"
+    if unit == "share":
         return f"{100 * value:.1f}%"
-    if name in POINTS_METRICS:
+    if unit == "points":
         return f"{100 * value:+.1f}{t('points_unit', lang)}"
-    if name in COUNT_METRICS:
+    if unit == "count":
         return f"{value:,.0f}"
     return f"{value:.3g}"
 

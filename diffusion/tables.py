@@ -316,7 +316,7 @@ def metrics(model: DiffusionModel) -> pd.DataFrame:
     return pd.DataFrame([metrics_row(model)])
 
 
-def metrics_row(model: DiffusionModel) -> dict[str, Any]:
+def metrics_row(model: DiffusionModel, user: dict | None = None) -> dict[str, Any]:
     """The metrics table's one row as a mapping (what experiments keep of every run).
 
     Computed from the model's arrays (not from the innovations and regions tables, which give the same
@@ -368,6 +368,9 @@ def metrics_row(model: DiffusionModel) -> dict[str, Any]:
     if decided.any():
         for k, channel in enumerate(CHANNELS):
             row[f"share_{channel}"] = float(ev["shares"][decided, k].mean())
+    from .outputs import user_values
+
+    row.update(user_values(model, user))   # metrics the user declared (diffusion.metric)
     return row
 
 

@@ -239,3 +239,34 @@ def test_exports_for_excel_and_stata_hold_the_wide_table(tmp_path):
     bad = CliRunner().invoke(main, ["compare", "baseline", "no-mandate", "--out", str(tmp_path / "x"),
                                     "--export", "xls"])
     assert bad.exit_code == 2 and "unknown format 'xls'" in bad.output and not (tmp_path / "x").exists()
+
+
+def share_trade_national(tables):
+    """A user's metric: the share of trade innovations that at least 90% of regions hold at the end."""
+    innovations = tables["innovations"]
+    trade = innovations[innovations["category"] == "trade"]
+    return float(trade["national"].mean()) if len(trade) else float("nan")
+
+
+def test_a_declared_metric_is_reported_and_can_be_a_sweep_and_discovery_outcome(tmp_path):
+    from diffusion import outputs
+
+    d.metric("share_trade_national", share_trade_national, unit="share",
+             label_en="Trade reforms that became national", label_zh="成为全国性改革的贸易类创新占比")
+    try:
+        run = d.run("baseline", replicates=2, steps=12)
+        assert "share_trade_national" in run.tables["metrics"].columns
+        swept = d.sweep(grid(tmp_path), folder=tmp_path / "sweep", workers=2)
+        values = swept.tables["results"]["share_trade_national"]
+        assert values.notna().all() and ((0 <= values) & (values <= 1)).all()
+        assert "share_trade_national" in set(swept.tables["points"]["metric"])
+        try:   # accepted as an outcome: PRIM runs, or says why there is nothing to separate
+            d.discover(swept, outcome="share_trade_national", threshold=float(values.mean()))
+        except ValueError as error:
+            assert "nothing to discover" in str(error) or "no run has" in str(error), error
+        from diffusion.i18n import metric_label
+        assert metric_label("share_trade_national", "zh") == "成为全国性改革的贸易类创新占比"
+    finally:
+        outputs.forget("share_trade_national")
+    with pytest.raises(ValueError, match="built-in metric"):
+        d.metric("coverage", share_trade_national)

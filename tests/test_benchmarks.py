@@ -66,6 +66,16 @@ def test_memory_benchmark_reports_the_growth(tmp_path):
     assert result["runs"] == 20 and result["marks"][-1]["runs"] == 20 and result["target_mb"] == 50
 
 
+def test_experiment_memory_benchmark_measures_a_sweep_and_a_calibration(tmp_path):
+    out = tmp_path / "memory.json"
+    bench("bench_experiment_memory.py", "--sweep-runs", 20, "--simulations", 30, "--json", out)
+    result = json.loads(out.read_text())
+    assert result["target_mb"] == 100
+    assert [row["experiment"] for row in result["experiments"]] == ["sweep", "calibration"]
+    assert result["experiments"][0]["runs"] == 20 and result["experiments"][1]["runs"] == 30
+    assert all(row["marks"] for row in result["experiments"])
+
+
 def test_version_benchmark_times_both_checkouts_side_by_side():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_versions.py"), "--reference", str(ROOT),
                            "--replicates", "2", "--rounds", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)
