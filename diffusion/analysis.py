@@ -189,6 +189,9 @@ def paired_differences(metrics: pd.DataFrame, by: str, reference, *, pair_on: st
     out["_g"] = out[by].map({g: k for k, g in enumerate(order)})
     out["_m"] = out["metric"].map({m: k for k, m in enumerate(columns)})
     out = out.sort_values(["_g", "_m"], kind="stable").reset_index(drop=True)
+    out["metric"] = pd.Categorical(out["metric"], categories=columns)   # 40 names, not 200,000 strings
+    if isinstance(reference, str):
+        out["reference"] = pd.Categorical(out["reference"])
     return out[list(empty.columns)]
 
 
@@ -204,7 +207,11 @@ def point_summary(results: pd.DataFrame, factor_cols: list[str]) -> pd.DataFrame
         frame = pd.DataFrame({"metric": column, "mean": values.mean(), "q05": values.quantile(0.05),
                               "q95": values.quantile(0.95), "n": values.count()})
         rows.append(factors.join(frame))
-    return pd.concat(rows).reset_index() if rows else pd.DataFrame()
+    if not rows:
+        return pd.DataFrame()
+    out = pd.concat(rows).reset_index()
+    out["metric"] = pd.Categorical(out["metric"], categories=columns)   # a few names, many rows
+    return out
 
 
 def noise_share(results: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:

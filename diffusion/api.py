@@ -11,6 +11,7 @@
 
     d.compare(["baseline", "no-mandate"]).summary()        # paired differences from the first, 90% CIs
     d.sweep("sweep-leadership-fault-tolerance", folder="results/sweep").summary()
+    d.load("baseline", replicates=5)                       # a Scenario, to change before running
     d.sensitivity("sensitivity-institutions", method="morris", outcomes=["coverage"])
     d.discover("results/sweep", outcome="coverage", threshold=0.6)
     d.attribute("baseline", replicates=10)
@@ -44,9 +45,22 @@ KINDS = ("run", "compare", "sweep", "sensitivity", "discovery", "attribution", "
 
 
 # ------------------------------------------------------------------------------------ scenarios
-def scenario(reference, *, replicates: int | None = None, seed: int | None = None, steps: int | None = None) -> Scenario:
-    """A scenario from a library name, a path or a Scenario, with replicates, seed or steps changed."""
-    sc = reference if isinstance(reference, Scenario) else load_scenario(reference)
+def load(reference, *, replicates: int | None = None, seed: int | None = None, steps: int | None = None) -> Scenario:
+    """A scenario from a library name, a path, a Scenario, a mapping (a scenario file's content) or
+    Parameters, with replicates, seed or steps changed."""
+    from .params import Parameters
+
+    if isinstance(reference, Scenario):
+        sc = reference
+    elif isinstance(reference, Parameters):
+        sc = _from_mapping({"name": "custom", **reference.model_dump(mode="json")})
+    elif isinstance(reference, dict):
+        sc = _from_mapping({"name": "custom", **reference})
+    elif isinstance(reference, (str, Path)):
+        sc = load_scenario(reference)
+    else:
+        raise ValueError(f"a scenario is a library name, a path, a Scenario, a mapping or Parameters, not "
+                         f"{type(reference).__name__}")
     updates: dict[str, Any] = {}
     for name, value, low in (("replicates", replicates, 1), ("seed", seed, 0), ("steps", steps, 1)):
         if value is not None:
@@ -62,6 +76,31 @@ def scenario(reference, *, replicates: int | None = None, seed: int | None = Non
     changed = Scenario.model_validate(data)
     changed._source = sc.source
     return changed
+
+
+def _from_mapping(data: dict) -> Scenario:
+    """A scenario from a mapping, validated with the sentences scenario files get."""
+    from pydantic import ValidationError
+
+    from .params import describe_errors
+    from .scenario import ScenarioError
+
+    if data.get("extends"):
+        raise ValueError("a scenario given as a mapping cannot extend another; load the base with "
+                         "diffusion.load(name) and change it, or write a file")
+    try:
+        sc = Scenario.model_validate(data)
+        sc.parameters()
+    except ValidationError as error:
+        raise ScenarioError("invalid scenario:\n  " + "\n  ".join(describe_errors(error, root=Scenario))) from None
+    return sc
+
+
+def library() -> dict[str, Path]:
+    """The library scenarios by name (``scenarios/`` and the folders of $FTZ_DIFFUSION_SCENARIOS)."""
+    from .scenario import library as scenario_library
+
+    return scenario_library()
 
 
 def metric_names() -> list[str]:
@@ -309,7 +348,7 @@ def run(scenario_ref, *, replicates: int | None = None, seed: int | None = None,
     """Run the replicates of a scenario (a library name, a path or a Scenario); every table of every run."""
     from .ensemble import run_ensemble, summarise_metrics
 
-    sc = scenario(scenario_ref, replicates=replicates, seed=seed, steps=steps)
+    sc = load(scenario_ref, replicates=replicates, seed=seed, steps=steps)
     chosen = _backend(backend, workers)
     params = sc.parameters()
     started = time.perf_counter()
@@ -345,7 +384,7 @@ def compare(scenarios, *, reference=None, replicates: int | None = None, steps: 
     references = list(scenarios) if not isinstance(scenarios, (str, Path, Scenario)) else [scenarios]
     if len(references) < 2:
         raise ValueError("compare needs at least two scenarios, e.g. compare(['baseline', 'no-mandate'])")
-    loaded = [scenario(s, replicates=replicates, steps=steps) for s in references]
+    loaded = [load(s, replicates=replicates, steps=steps) for s in references]
     names = [s.name for s in loaded]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -403,7 +442,7 @@ def attribute(scenario_ref, *, replicates: int | None = None, seed: int | None =
     from .attribution import FULL, effective_mask
     from .attribution import attribute as shapley
 
-    sc = scenario(scenario_ref, replicates=replicates, seed=seed, steps=steps)
+    sc = load(scenario_ref, replicates=replicates, seed=seed, steps=steps)
     chosen = _backend(backend, workers)
     started = time.perf_counter()
     params = sc.parameters()
@@ -442,7 +481,8 @@ class SweepResult(Result):
         super()._write_extra(staging)
 
 
-def sweep(scenario_ref, *, folder, replicates: int | None = None, workers: int = 1, backend=None,
+def sweep(scenario_ref, *, folder, replicates: int | None = None, seed: int | None = None, steps: int | None = None,
+          workers: int = 1, backend=None,
           resume: bool = False, force: bool = False, method: str | None = None, samples: int | None = None,
           reference_point: int = 0, purpose: str = "sweep",
           progress: Callable[[int, int], None] | None = None) -> SweepResult:
@@ -453,7 +493,7 @@ def sweep(scenario_ref, *, folder, replicates: int | None = None, workers: int =
     from .design import build_design, factor_columns
     from .evaluate import SweepStore, make_tasks, run_tasks, sweep_meta
 
-    sc = scenario(scenario_ref, replicates=replicates)
+    sc = load(scenario_ref, replicates=replicates, seed=seed, steps=steps)
     if sc.sweep is None:
         raise ValueError(f"{sc.source or sc.name}: has no 'sweep' block; add one, e.g.\n"
                          "sweep:\n  method: grid\n  parameters:\n    institutions.fault_tolerance: [0.0, 0.5, 0.9]")
@@ -546,8 +586,8 @@ class SensitivityResult(Result):
 
 
 def sensitivity(scenario_ref, *, method: str, outcomes, folder, samples: int | None = None,
-                replicates: int | None = None, workers: int = 1, backend=None, resume: bool = False,
-                force: bool = False, progress=None) -> SensitivityResult:
+                replicates: int | None = None, seed: int | None = None, steps: int | None = None, workers: int = 1,
+                backend=None, resume: bool = False, force: bool = False, progress=None) -> SensitivityResult:
     """Sobol (first-order and total) or Morris indices of ``outcomes`` to the factors of the scenario's
     sweep block. Outcome names are checked before any run. Warns when indices are negative or their
     intervals cross zero (too few samples) and reports how much of each outcome's variance is the seed's
@@ -558,10 +598,9 @@ def sensitivity(scenario_ref, *, method: str, outcomes, folder, samples: int | N
     if method not in ("sobol", "morris"):
         raise ValueError(f"method must be sobol or morris (given: {method!r})")
     outcomes = check_outcomes(outcomes)
-    swept = sweep(scenario_ref, folder=folder, replicates=replicates, workers=workers, backend=backend,
-                  resume=resume, force=force, method=method, samples=samples, purpose="sensitivity",
-                  progress=progress)
-    sc = scenario(scenario_ref, replicates=replicates)
+    sc = load(scenario_ref, replicates=replicates, seed=seed, steps=steps)
+    swept = sweep(sc, folder=folder, workers=workers, backend=backend, resume=resume, force=force, method=method,
+                  samples=samples, purpose="sensitivity", progress=progress)
     results, design = swept.tables["results"], swept.tables["design"]
     factor_list = factors(sc.sweep)
     analyse = sobol_indices if method == "sobol" else morris_indices
@@ -619,7 +658,12 @@ def discover(sweep_ref, *, outcome: str, threshold: float, below: bool = False, 
     from .design import factor_columns
     from .evaluate import SweepStore
 
-    folder = sweep_ref.folder if isinstance(sweep_ref, SweepResult) else Path(sweep_ref)
+    if isinstance(sweep_ref, Result):
+        if sweep_ref.folder is None or sweep_ref.kind not in ("sweep", "sensitivity"):
+            raise ValueError(f"discover needs a sweep or sensitivity result (or its folder), not a {sweep_ref.kind} result")
+        folder = sweep_ref.folder
+    else:
+        folder = Path(sweep_ref)
     store = SweepStore(folder)
     if not store.exists():
         raise ValueError(f"{str(folder)!r} is not a sweep folder (no sweep.json); run a sweep first")
@@ -684,7 +728,7 @@ def calibrate(scenario_ref, *, data, edges=None, simulations: int | None = None,
     from .observed import read_observed
     from .timeline import STEP_MONTHS
 
-    sc = scenario(scenario_ref, seed=seed)
+    sc = load(scenario_ref, seed=seed)
     require_calibrate_block(sc)
     if simulations is not None:
         data_ = sc.model_dump(mode="json")

@@ -448,8 +448,8 @@ def difference_chart(differences: pd.DataFrame, metrics=KEY_METRICS, lang: str =
     (one panel per metric; a difference whose interval excludes zero is drawn solid)."""
     import textwrap
 
-    frame = differences[differences["metric"].isin(list(metrics))]
-    shown = [m for m in metrics if m in set(frame["metric"])]
+    frame = differences[differences["metric"].isin(list(metrics)) & differences["difference"].notna()]
+    shown = [m for m in metrics if m in set(frame["metric"])]   # (a metric a short run cannot measure is left out)
     cols = 2
     rows = int(np.ceil(len(shown) / cols)) or 1
     per_row = 0.35 + 0.22 * max(frame["scenario"].nunique(), 1)
@@ -468,7 +468,7 @@ def difference_chart(differences: pd.DataFrame, metrics=KEY_METRICS, lang: str =
             ax.axvline(0, color="0.3", lw=0.7)
             ax.set_yticks(y, [str(v) for v in part["scenario"]], fontsize=7)
             ax.set_title("\n".join(textwrap.wrap(metric_label(metric, lang) + (" (pp)" if scale == 100.0 else ""),
-                                                 40 if lang == "en" else 22)), fontsize=7, loc="left")
+                                                 34 if lang == "en" else 18)), fontsize=7, loc="left")
             ax.tick_params(axis="x", labelsize=7)
             ax.set_ylim(-0.6, len(part) - 0.4)
         for ax in axes.ravel()[len(shown):]:
@@ -485,6 +485,8 @@ def difference_chart(differences: pd.DataFrame, metrics=KEY_METRICS, lang: str =
 def sweep_chart(points: pd.DataFrame, factor_cols: list[str], outcome: str, lang: str = "en", size: str = "page"):
     """A sweep's outcome by its factors: a line with the 5-95% band for one factor, a heatmap of the mean for
     two, and the mean against each factor (small multiples of main effects) beyond."""
+    import textwrap
+
     frame = points[points["metric"] == outcome]
     scale = 100.0 if outcome in PERCENT_LIKE else 1.0
     label = metric_label(outcome, lang) + (" (%)" if scale == 100.0 else "")
@@ -503,7 +505,8 @@ def sweep_chart(points: pd.DataFrame, factor_cols: list[str], outcome: str, lang
             ax.set_ylabel(factor_cols[0])
             ax.set_xlabel(factor_cols[1])
             fig.colorbar(image, ax=ax, label=label)
-            ax.set_title(t("sweep_title", lang, outcome=metric_label(outcome, lang)), loc="left")
+            ax.set_title("\n".join(textwrap.wrap(t("sweep_title", lang, outcome=metric_label(outcome, lang)),
+                                                 52 if lang == "en" else 26)), loc="left")
         else:
             cols = min(3, max(len(factor_cols), 1))
             rows = int(np.ceil(len(factor_cols) / cols)) or 1
@@ -527,7 +530,8 @@ def sweep_chart(points: pd.DataFrame, factor_cols: list[str], outcome: str, lang
             for ax in axes.ravel()[len(factor_cols):]:
                 ax.axis("off")
             axes[0, 0].set_ylabel(label)
-            fig.suptitle(t("sweep_title", lang, outcome=metric_label(outcome, lang))
+            fig.suptitle("\n".join(textwrap.wrap(t("sweep_title", lang, outcome=metric_label(outcome, lang)),
+                                                 80 if lang == "en" else 40))
                          + ("" if len(factor_cols) == 1 else "\n" + t("main_effects_note", lang)),
                          x=0.01, ha="left", fontsize=9, fontweight="bold")
         fig.tight_layout()

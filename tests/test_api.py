@@ -59,12 +59,12 @@ def test_run_returns_tables_summary_charts_a_folder_and_a_report(tmp_path):
 
 def test_a_scenario_can_be_a_name_a_path_or_an_object_and_give_the_same_numbers(tmp_path):
     by_name = d.run("no-mandate", replicates=1, steps=6).tables["metrics"]
-    path = Path(d.scenario("no-mandate").source)
+    path = Path(d.load("no-mandate").source)
     by_path = d.run(path, replicates=1, steps=6).tables["metrics"]
-    by_object = d.run(d.scenario("no-mandate", steps=6), replicates=1).tables["metrics"]
+    by_object = d.run(d.load("no-mandate", steps=6), replicates=1).tables["metrics"]
     pd.testing.assert_frame_equal(by_name, by_path)
     pd.testing.assert_frame_equal(by_name, by_object)
-    assert isinstance(d.scenario("baseline"), Scenario)
+    assert isinstance(d.load("baseline"), Scenario)
 
 
 @pytest.mark.parametrize("call, message", [
