@@ -152,6 +152,14 @@ def test_serial_processes_and_a_dask_cluster_started_by_hand_give_equal_tables(t
         for name in ("results", "series", "points", "differences"):
             pd.testing.assert_frame_equal(serial.tables[name], pool.tables[name])
             pd.testing.assert_frame_equal(serial.tables[name], on_dask.tables[name])
+        from click.testing import CliRunner
+
+        from diffusion.cli import main
+        done = CliRunner().invoke(main, ["sweep", str(scenario), "--out", str(tmp_path / "cli"), "--scheduler", address])
+        assert done.exit_code == 0, done.output
+        pd.testing.assert_frame_equal(serial.tables["results"],
+                                      pd.read_parquet(tmp_path / "cli" / "tables" / "results.parquet"))
+        assert json.loads((tmp_path / "cli" / "manifest.json").read_text())["backend"] == "dask"
         ensemble = d.run("baseline", replicates=3, steps=6, backend=Serial()).tables["metrics"]
         with make_backend(scheduler=address) as cluster:
             pd.testing.assert_frame_equal(ensemble, d.run("baseline", replicates=3, steps=6,
