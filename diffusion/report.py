@@ -145,28 +145,74 @@ def ensure_figures(folder: Path, tables: dict[str, pd.DataFrame], lang: str, tit
     return wanted
 
 
+def _sweep_report(folder: Path, lang: str):
+    """What the report of a sweep (or sensitivity) folder shows: the points ranked by their mean
+    coverage with 5-95% intervals and their settings, the sweep's charts, the factors and their values."""
+    from .evaluate import SweepStore
+
+    store = SweepStore(folder)
+    meta = store.meta()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    scenario = meta.get("resolved", {})
+    tables = {p.stem: pd.read_parquet(p) for p in sorted((folder / "tables").glob("*.parquet"))}
+    if "points" not in tables:
+        raise ReportError(f"{folder}: the sweep has no finished points yet; finish it with --resume")
+    points = tables["points"]
+    outcome = "coverage" if "coverage" in set(points["metric"].astype(str)) else str(points["metric"].iloc[0])
+    factors = [c for c in points.columns if c not in ("point", "metric", "mean", "q05", "q95", "n")]
+    ranked = points[points["metric"].astype(str) == outcome].sort_values("mean", ascending=False)
+    rows = []
+    for _, row in ranked.head(12).iterrows():
+        settings = ", ".join(f"{f.split('.')[-1]}={row[f]}" for f in factors)
+        rows.append((f"{t('point', lang)} {int(row['point'])}: {settings}", format_metric(outcome, row["mean"], lang),
+                     f"{format_metric(outcome, row['q05'], lang)} - {format_metric(outcome, row['q95'], lang)}"))
+    design = store.design()
+    changes = [(f, ", ".join(map(str, sorted(design[f].unique(), key=str)[:8])), "-") for f in factors]
+    suffix = "" if lang == "en" else f"_{lang}"
+    figures = {stem: folder / "figures" / f"{stem}{suffix}.png"
+               for stem in ("sweep_coverage", "sweep_median_time_to_50", "sensitivity")}
+    if not any(p.exists() for p in figures.values()):
+        figures = {stem: folder / "figures" / f"{stem}.png" for stem in figures}
+    manifest = {**manifest, "heading": t("points_heading", lang, outcome=metric_label(outcome, lang),
+                                         n=len(ranked))}
+    headers = (t("point_settings", lang), t("mean", lang), t("interval", lang))
+    return manifest, scenario, rows, changes, figures, headers
+
+
 def write_report(folder: Path, lang: str = "en") -> tuple[Path, Path]:
-    """Write report.html (self-contained) and report.pdf (one page) into the results folder (or report_zh.*)."""
+    """Write report.html (self-contained) and report.pdf (one page) into the results folder (or report_zh.*):
+    a run, a comparison, a calibration or a sweep."""
     folder = Path(folder)
+    if (folder / "sweep.json").is_file() and (folder / "manifest.json").is_file():
+        manifest, scenario, rows, changes, figures, headers = _sweep_report(folder, lang)
+        title = t("sweep_report_title", lang, name=manifest.get("name", ""), points=manifest.get("points", "?"),
+                  runs=manifest.get("runs", "?"))
+        return _write_pages(folder, lang, manifest, scenario, title, rows, changes, figures, headers)
     manifest, scenario, tables = load_results(folder)
     title = _text(scenario, "title", lang) or manifest.get("name", "")
     figures = ensure_figures(folder, tables, lang, title)
     metrics = tables["metrics"]
     rows = metric_rows(metrics, lang)
     changes = parameter_changes(scenario) if "comparison" not in tables else []
+    return _write_pages(folder, lang, manifest, scenario, title, rows, changes, figures)
+
+
+def _write_pages(folder, lang, manifest, scenario, title, rows, changes, figures, headers=None):
     suffix = "" if lang == "en" else f"_{lang}"
     html_path = folder / f"report{suffix}.html"
     pdf_path = folder / f"report{suffix}.pdf"
     tmp_html, tmp_pdf = html_path.with_suffix(".html.tmp"), pdf_path.with_suffix(".pdf.tmp")
-    tmp_html.write_text(_html(manifest, scenario, title, rows, changes, figures, lang), encoding="utf-8")
-    _pdf(tmp_pdf, manifest, scenario, title, rows, changes, figures, lang)
+    tmp_html.write_text(_html(manifest, scenario, title, rows, changes, figures, lang, headers), encoding="utf-8")
+    _pdf(tmp_pdf, manifest, scenario, title, rows, changes, figures, lang, headers)
     tmp_html.replace(html_path)
     tmp_pdf.replace(pdf_path)
     return html_path, pdf_path
 
 
-def _html(manifest, scenario, title, rows, changes, figures, lang) -> str:
+def _html(manifest, scenario, title, rows, changes, figures, lang, headers=None) -> str:
     e = html.escape
+    headers = headers or (t("metric", lang), t("mean", lang), t("interval", lang))
+    heading = manifest.get("heading") or t("key_metrics", lang)
     images = "".join(
         f'<figure><img alt="{e(stem)}" src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"/></figure>'
         for stem, path in figures.items() if path.exists())
@@ -193,8 +239,8 @@ table {{ border-collapse: collapse; margin: .5rem 0 1rem; }} td, th {{ border-bo
 <h1>{e(title)}</h1>
 <h2>{t('question', lang)}</h2><p>{e(_text(scenario, 'question', lang))}</p>
 <h2>{t('description', lang)}</h2><p>{e(_text(scenario, 'description', lang))}</p>
-<h2>{t('key_metrics', lang)}</h2>
-<table><tr><th>{t('metric', lang)}</th><th>{t('mean', lang)}</th><th>{t('interval', lang)}</th></tr>{metric_html}</table>
+<h2>{e(heading)}</h2>
+<table><tr><th>{e(headers[0])}</th><th>{e(headers[1])}</th><th>{e(headers[2])}</th></tr>{metric_html}</table>
 <h2>{t('figures', lang)}</h2>{images}
 <h2>{t('changed', lang)}</h2>{changes_block}
 <h2>{t('sources', lang)}</h2><ul>{sources}</ul>
@@ -203,7 +249,7 @@ table {{ border-collapse: collapse; margin: .5rem 0 1rem; }} td, th {{ border-bo
 """
 
 
-def _pdf(path: Path, manifest, scenario, title, rows, changes, figures, lang) -> None:
+def _pdf(path: Path, manifest, scenario, title, rows, changes, figures, lang, headers=None) -> None:
     import textwrap
 
     import matplotlib.pyplot as plt
@@ -224,10 +270,10 @@ def _pdf(path: Path, manifest, scenario, title, rows, changes, figures, lang) ->
             y -= 0.035 + 0.013 * body.count("\n")
         table_ax = fig.add_axes([0.06, y - 0.17, 0.88, 0.16])
         table_ax.axis("off")
-        table_ax.set_title(t("key_metrics", lang), loc="left", fontsize=9)
+        table_ax.set_title(manifest.get("heading") or t("key_metrics", lang), loc="left", fontsize=9)
         if rows:
             table = table_ax.table(cellText=[list(r) for r in rows],
-                                   colLabels=[t("metric", lang), t("mean", lang), t("interval", lang)],
+                                   colLabels=list(headers or (t("metric", lang), t("mean", lang), t("interval", lang))),
                                    loc="upper left", cellLoc="left", colWidths=[0.62, 0.16, 0.22])
             table.auto_set_font_size(False)
             table.set_fontsize(7)

@@ -278,3 +278,17 @@ def test_a_declared_metric_is_reported_and_can_be_a_sweep_and_discovery_outcome(
         outputs.forget("share_trade_national")
     with pytest.raises(ValueError, match="built-in metric"):
         d.metric("coverage", share_trade_national)
+
+
+def test_a_sweep_folder_gets_a_report_of_its_points(tmp_path):
+    from click.testing import CliRunner
+
+    from diffusion.cli import main
+
+    done = CliRunner().invoke(main, ["sweep", str(grid(tmp_path)), "--out", str(tmp_path / "s")])
+    assert done.exit_code == 0, done.output
+    assert "coverage per point" in done.output
+    report = CliRunner().invoke(main, ["report", str(tmp_path / "s"), "--lang", "zh"])
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "s" / "report_zh.html").read_text(encoding="utf-8")
+    assert "参数扫描" in html and "leadership=" in html and (tmp_path / "s" / "report_zh.pdf").stat().st_size > 10_000
