@@ -39,8 +39,6 @@ from .provenance import environment
 from .results import atomic_folder, write_json, write_tables
 from .scenario import Scenario, dump_yaml, load_scenario
 
-ScenarioLike = "str | Path | Scenario"
-
 KINDS = ("run", "compare", "sweep", "sensitivity", "discovery", "attribution", "calibration")
 
 
@@ -477,8 +475,6 @@ class SweepResult(Result):
         return {f"sweep_{o}": (lambda o=o: charts.sweep_chart(self.tables["points"], self.factors, o, lang, size))
                 for o in outcomes}
 
-    def _write_extra(self, staging: Path) -> None:
-        super()._write_extra(staging)
 
 
 def sweep(scenario_ref, *, folder, replicates: int | None = None, seed: int | None = None, steps: int | None = None,

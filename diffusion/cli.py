@@ -102,6 +102,10 @@ WORKERS = click.option("--workers", type=click.IntRange(min=1, max=256), default
 REPLICATES = click.option("--replicates", type=click.IntRange(min=1, max=1_000_000), default=None,
                           help="Replicate runs (default: the scenario's 'replicates').")
 FORCE = click.option("--force", is_flag=True, help="Replace the results folder if it already exists.")
+SEED = click.option("--seed", type=click.IntRange(min=0), default=None,
+                    help="Root seed (default: the scenario's 'seed'). Same seed, same numbers.")
+STEPS = click.option("--steps", type=click.IntRange(min=1, max=2000), default=None,
+                     help="Number of periods to simulate (overrides the scenario's steps/until).")
 EXPORT = click.option("--export", default="", metavar="FORMATS",
                       help="Also write the wide table (one row per scenario or point, with difference columns) "
                            "as xlsx, dta (Stata) and/or csv under exports/, e.g. --export xlsx,dta.")
@@ -126,10 +130,8 @@ def main() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Results folder to create (default: results/<name>-<timestamp>/).")
 @REPLICATES
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed (default: the scenario's 'seed'). Same seed, same numbers.")
-@click.option("--steps", type=click.IntRange(min=1, max=2000), default=None,
-              help="Number of periods to simulate (overrides the scenario's steps/until).")
+@SEED
+@STEPS
 @WORKERS
 @FORCE
 @LANG
@@ -277,10 +279,8 @@ def _print_comparison(result) -> None:
               help="Results folder to create (default: results/<name>-attribution-<timestamp>/).")
 @click.option("--replicates", type=click.IntRange(min=1, max=1_000_000), default=None,
               help="Replicates (default: the scenario's 'replicates'); each is 16 runs, one per coalition.")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Root seed (default: the scenario's 'seed'). Same seed, same numbers.")
-@click.option("--steps", type=click.IntRange(min=1, max=2000), default=None,
-              help="Number of periods to simulate (overrides the scenario's steps/until).")
+@SEED
+@STEPS
 @WORKERS
 @FORCE
 @LANG
@@ -418,6 +418,8 @@ def dask_options(function):
 def _experiment(sc, out: Path, method: str, samples: int | None, purpose: str, replicates: int | None, workers: int,
                 scheduler: str | None, dask_local: bool, resume: bool, force: bool, outcomes=None):
     """Run (or resume) the design on the chosen backend through the API; print what ran; return the result."""
+    import warnings
+
     from . import api
     from .backends import make_backend
     from .evaluate import SweepStore
@@ -445,8 +447,8 @@ def _experiment(sc, out: Path, method: str, samples: int | None, purpose: str, r
             if outcomes is None:
                 result = api.sweep(sc, method=method, purpose=purpose, **kwargs)
             else:
-                with __import__("warnings").catch_warnings():
-                    __import__("warnings").simplefilter("ignore")
+                with warnings.catch_warnings():   # the warnings are printed below, as sentences
+                    warnings.simplefilter("ignore")
                     result = api.sensitivity(sc, method=method, outcomes=outcomes, **kwargs)
     meta = result.meta
     click.echo(f"{sc.name}: {meta['runs']} runs ({meta['points']} points x {meta['replicates']} replicates); "
