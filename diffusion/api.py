@@ -194,13 +194,16 @@ class Result:
             drawn = []
             for stem, draw in self.figures(lang, size).items():
                 drawn += save_figure(draw(), staging / "figures", stem + suffix)
-            write_json(staging / "manifest.json", {
-                "name": self.name, "kind": self.kind, "package": "ftz-diffusion", "version": __version__,
-                **self.meta, "environment": environment(), "warnings": self.warnings,
-                "created": pd.Timestamp.now().isoformat(timespec="seconds"),
-                "tables": sorted(self.tables), "figures": drawn})
+            write_json(staging / "manifest.json", self.manifest(drawn))
         self.folder = Path(folder)
         return self.folder
+
+    def manifest(self, figures: list[str], tables=None) -> dict:
+        """The folder's manifest.json: what the result is (its kind), what made it, what it holds."""
+        return {"name": self.name, "kind": self.kind, "package": "ftz-diffusion", "version": __version__,
+                **self.meta, "environment": environment(), "warnings": self.warnings,
+                "created": pd.Timestamp.now().isoformat(timespec="seconds"),
+                "tables": sorted(self.tables if tables is None else tables), "figures": figures}
 
     def _write_extra(self, staging: Path) -> None:
         """Files of the folder besides tables and figures (the resolved scenario, by default)."""
@@ -553,15 +556,13 @@ def save_sweep_tables(result: SweepResult, lang: str = "en", size: str = "page")
     drawn = []
     for stem, draw in result.figures(lang, size).items():
         drawn += save_figure(draw(), result.folder / "figures", stem + suffix)
-    from .results import write_text_atomic
     import json
 
-    meta = {key: value for key, value in result.meta.items() if key != "resolved"}
-    write_text_atomic(result.folder / "manifest.json", json.dumps({
-        "name": result.name, "kind": result.kind, "package": "ftz-diffusion", "version": __version__, **meta,
-        "environment": environment(), "warnings": result.warnings,
-        "created": pd.Timestamp.now().isoformat(timespec="seconds"),
-        "tables": sorted(n for n in result.tables if n != "design"), "figures": drawn}, indent=2, default=str))
+    from .results import write_text_atomic
+
+    manifest = result.manifest(drawn, tables=[n for n in result.tables if n != "design"])
+    manifest.pop("resolved", None)   # the sweep's own sweep.json holds the resolved scenario
+    write_text_atomic(result.folder / "manifest.json", json.dumps(manifest, indent=2, default=str))
 
 
 # ---------------------------------------------------------------------------------- sensitivity

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -251,17 +250,6 @@ def attribution_chart(shapley: pd.DataFrame, lang: str = "en", size: str = "page
         fig.legend(handles=handles, loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.02))
         fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
-
-
-def draw_attribution_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = "en",
-                             size: str = "page") -> list[str]:
-    """Draw the attribution chart into ``folder`` (PNG, SVG, PDF); returns the file names."""
-    from .charts import save
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = "" if lang == "en" else f"_{lang}"
-    return save(attribution_chart(tables["shapley"], lang=lang, size=size), folder, "attribution" + suffix)
 
 
 # -------------------------------------------------------------------------------------- results

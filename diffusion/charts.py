@@ -26,16 +26,11 @@ CHANNEL_COLOURS = {"spontaneous": "#9e9e9e", "learning": "#4f9a45", "competition
 KEY_METRICS = ("coverage_at_5_years", "share_90_within_5_years", "median_time_to_50", "failure_rate",
                "ftz_gap_at_3_years", "gini")
 MIN_INNOVATIONS = 20   # the age curves stop where fewer innovations (mean over runs) are that old
-class _PercentLike:
-    """Metrics drawn in % (shares and differences of shares), from the registry of declared outputs."""
+def _in_percent(name: str) -> bool:
+    """Whether a metric is drawn in % (a share or a difference of shares; diffusion/outputs.py)."""
+    from .outputs import names_with_unit
 
-    def __contains__(self, name) -> bool:
-        from .outputs import names_with_unit
-
-        return name in names_with_unit("share", "points")
-
-
-PERCENT_LIKE = _PercentLike()
+    return name in names_with_unit("share", "points")
 
 
 @contextmanager
@@ -458,7 +453,7 @@ def difference_chart(differences: pd.DataFrame, metrics=KEY_METRICS, lang: str =
         fig, axes = plt.subplots(rows, cols, figsize=(width, 0.9 + per_row * rows * 1.35), squeeze=False)
         for ax, metric in zip(axes.ravel(), shown):
             part = frame[frame["metric"] == metric]
-            scale = 100.0 if metric in PERCENT_LIKE else 1.0
+            scale = 100.0 if _in_percent(metric) else 1.0
             y = np.arange(len(part))
             for k, row in enumerate(part.itertuples()):
                 colour = PALETTE[0] if row.clear else "0.6"
@@ -488,7 +483,7 @@ def sweep_chart(points: pd.DataFrame, factor_cols: list[str], outcome: str, lang
     import textwrap
 
     frame = points[points["metric"] == outcome]
-    scale = 100.0 if outcome in PERCENT_LIKE else 1.0
+    scale = 100.0 if _in_percent(outcome) else 1.0
     label = metric_label(outcome, lang) + (" (%)" if scale == 100.0 else "")
     numeric = {f: pd.api.types.is_numeric_dtype(frame[f]) for f in factor_cols}
     with house_style(size):
@@ -701,17 +696,3 @@ def calibration_coefficients(event_history: pd.DataFrame, lang: str = "en", size
         ax.legend(loc="best")
         fig.tight_layout()
     return fig
-
-
-def draw_calibration_figures(tables: dict[str, pd.DataFrame], folder: Path, lang: str = "en",
-                             size: str = "page") -> list[str]:
-    """Draw a calibration's charts (curves, posterior, event-history coefficients) into ``folder``."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = "" if lang == "en" else f"_{lang}"
-    names = save(calibration_curves(tables["curves"], lang, size), folder, "calibration_curves" + suffix)
-    names += save(calibration_posterior(tables["posterior"], tables["fitted"], lang, size), folder,
-                  "calibration_posterior" + suffix)
-    names += save(calibration_coefficients(tables["event_history"], lang, size), folder,
-                  "calibration_event_history" + suffix)
-    return names

@@ -52,12 +52,23 @@ POLICY_COLUMNS = ["run", "policy", "title_en", "title_zh", "innovation", "bindin
                   "share_before_deadline"]
 
 
+def first_adoption_years(model: DiffusionModel, innovation: int, pilots: bool = True) -> np.ndarray:
+    """Per region, when it first adopted ``innovation`` (years since the start; inf: never), pilots
+    included or not."""
+    ev = model.events()
+    mine = ev["innovation"] == innovation
+    if not pilots:
+        mine &= ~ev["pilot"]
+    first = np.full(model.n_regions, np.inf)
+    np.minimum.at(first, ev["region"][mine], ev["years"][mine])
+    return first
+
+
 def policies_table(model: DiffusionModel) -> pd.DataFrame:
     """One row per central policy of the scenario: whether and when the centre issued it, and how the
     regions in its scope complied (first adoption after the issue date; months from the issue)."""
     rows = []
     decided = {entry["policy"]: entry for entry in model.centre.policy_log}
-    ev = model.events()
     for k, policy in enumerate(model.params.policies):
         i = model.n_generated + k
         entry = decided.get(policy.id)
@@ -74,12 +85,8 @@ def policies_table(model: DiffusionModel) -> pd.DataFrame:
                "compliance_by_deadline": np.nan, "median_months_to_adopt": np.nan, "share_before_deadline": np.nan}
         if row["issued"]:
             issued = entry["years"]
-            mine = (ev["innovation"] == i) & ~ev["pilot"]
-            first: dict[int, float] = {}       # first adoption of each region in scope (pilots excluded)
-            for r, years in zip(ev["region"][mine], ev["years"][mine]):
-                if scope[r]:
-                    first.setdefault(int(r), float(years))
-            when = np.array(list(first.values()))
+            first = first_adoption_years(model, i, pilots=False)[scope]
+            when = first[np.isfinite(first)]          # the regions in scope that adopted (pilots excluded)
             months = 12.0 * (when[when >= issued] - issued)   # those who adopted after the order
             if months.size:
                 row["median_months_to_adopt"] = float(np.median(months))
@@ -102,7 +109,6 @@ def policy_compliance_table(model: DiffusionModel) -> pd.DataFrame:
     adopters included): the compliance curve of a central campaign."""
     rows = []
     decided = {entry["policy"]: entry for entry in model.centre.policy_log}
-    ev = model.events()
     end = model.timeline.start_years(model.steps) + model.dt
     for k, policy in enumerate(model.params.policies):
         entry = decided.get(policy.id)
@@ -110,10 +116,7 @@ def policy_compliance_table(model: DiffusionModel) -> pd.DataFrame:
             continue
         i = model.n_generated + k
         scope = model.structure.scope[:, i]
-        first = np.full(model.n_regions, np.inf)
-        mine = np.flatnonzero(ev["innovation"] == i)
-        for r, years in zip(ev["region"][mine][::-1], ev["years"][mine][::-1]):
-            first[r] = years
+        first = first_adoption_years(model, i)
         months = np.arange(0, int(np.floor(12 * (end - entry["years"]) + 1e-9)) + 1)
         complied = (first[scope][None, :] <= entry["years"] + months[:, None] / 12.0).sum(axis=1)
         rows.append(pd.DataFrame({"run": model.run_id, "policy": policy.id, "months_since_issue": months,
