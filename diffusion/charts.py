@@ -462,8 +462,12 @@ def difference_chart(differences: pd.DataFrame, metrics=KEY_METRICS, lang: str =
                             fmt="o", color=colour, capsize=2.5, lw=1.1)
             ax.axvline(0, color="0.3", lw=0.7)
             ax.set_yticks(y, [str(v) for v in part["scenario"]], fontsize=7)
-            ax.set_title("\n".join(textwrap.wrap(metric_label(metric, lang) + (" (pp)" if scale == 100.0 else ""),
-                                                 34 if lang == "en" else 18)), fontsize=7, loc="left")
+            lines = textwrap.wrap(metric_label(metric, lang), 34 if lang == "en" else 20)
+            if len(lines) > 1 and len(lines[-1]) <= 2:   # no line of a lone bracket
+                last = lines.pop()
+                lines[-1] += last
+            lines[-1] += " (pp)" if scale == 100.0 else ""
+            ax.set_title("\n".join(lines), fontsize=7, loc="left")
             ax.tick_params(axis="x", labelsize=7)
             ax.set_ylim(-0.6, len(part) - 0.4)
         for ax in axes.ravel()[len(shown):]:
