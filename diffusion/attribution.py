@@ -92,7 +92,10 @@ def run_outcomes(model: DiffusionModel) -> dict[str, float]:
 
 def _coalition_job(job: tuple[Parameters, int, int]) -> dict[str, float]:
     params, seed, replicate = job
-    return run_outcomes(run_one(params, seed, replicate))
+    model = run_one(params, seed, replicate)
+    outcomes = run_outcomes(model)
+    model.release()         # freed now, not at the next full collection (DiffusionModel.release)
+    return outcomes
 
 
 # --------------------------------------------------------------------------------------- Shapley

@@ -257,6 +257,7 @@ def run_simulation(problem: Problem, index: int, theta: np.ndarray | None = None
     try:
         model = run_one(_model_params(problem, theta), problem.seed, index, plan=plan)
         steps = coarsen(first_adoption_steps(model), problem.substeps)
+        model.release()     # freed now, not at the next full collection (DiffusionModel.release)
         return {"index": index, "theta": theta, "stats": statistics(steps, problem.design, problem.eha_start),
                 "steps": steps, "error": ""}
     except Exception as error:  # a failed run is recorded and does not stop the calibration

@@ -137,7 +137,10 @@ def model_tables(model: DiffusionModel) -> dict[str, pd.DataFrame]:
 
 def run_once(params: Parameters | None = None, seed: int = 0, run_id: int = 0) -> dict[str, pd.DataFrame]:
     """Run one model with a plain integer seed and return all its tidy tables."""
-    return model_tables(run_one(params or Parameters(), seed, run_id))
+    model = run_one(params or Parameters(), seed, run_id)
+    out = model_tables(model)
+    model.release()   # freed now, not by the cyclic collector (docs/performance.md, "Long experiments")
+    return out
 
 
 def run_replicate(params: Parameters, root_seed: int, index: int,
@@ -147,7 +150,9 @@ def run_replicate(params: Parameters, root_seed: int, index: int,
     started = time.perf_counter()
     model = run_one(params, root_seed, index, parameter_hash=params_hash)
     seconds = time.perf_counter() - started
-    return model_tables(model), seconds
+    out = model_tables(model)
+    model.release()   # freed now, not by the cyclic collector (docs/performance.md, "Long experiments")
+    return out, seconds
 
 
 @dataclass

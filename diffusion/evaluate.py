@@ -74,6 +74,7 @@ def execute(task: Task) -> dict:
         user = {output.name: output for output in task.extra}
         metrics.update((key, value) for key, value in tables.metrics_row(model, user).items() if key != "run")
         series = tables.series_columns(model, SERIES_COLUMNS[1:])
+        model.release()   # freed now, not by the cyclic collector (docs/performance.md, "Long experiments")
         return {"run_id": task.run_id, "ok": True, "metrics": metrics,
                 "series": {"run_id": np.full(series["step"].size, task.run_id), **series},
                 "seconds": time.perf_counter() - started}

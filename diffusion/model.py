@@ -146,6 +146,10 @@ class DiffusionModel(mesa.Model):
             raise ValueError(f"replicate must be a non-negative integer (given: {replicate!r})")
         self.key = streams.run_key(seed, int(replicate), parameter_hash)
         super().__init__(rng=streams.generator(self.key, streams.MESA))
+        # Mesa wraps ``step`` by putting two bound methods on the instance (``step``, ``_user_step``): a
+        # reference cycle, so a finished model waited for Python's cyclic collector. ``step`` counts the
+        # steps itself instead (as Mesa's wrapper did, before the step's work).
+        del self.step, self._user_step
         self.params = params
         self.seed = seed
         self.replicate = int(replicate)
@@ -370,6 +374,7 @@ class DiffusionModel(mesa.Model):
     # -------------------------------------------------------------------------------------- step
     def step(self) -> None:
         """Advance one period: pilots, the centre, hazards and draws, outcomes, information."""
+        self.steps += 1
         t = self.steps
         self._receive(t)                                 # outcomes of earlier adoptions reach those who see them
         pilots = self._start_pilots(t)                   # origin FTZs adopt what they pilot from now
@@ -389,6 +394,22 @@ class DiffusionModel(mesa.Model):
         while self.running and self.steps < self.timeline.steps:
             self.step()
         return self
+
+    def release(self) -> None:
+        """Let go of the agents once the run's results are taken, so that the model is freed as soon as
+        nothing else holds it.
+
+        Each Mesa agent holds its model and the model holds its agents: a reference cycle, which only
+        Python's cyclic collector frees. A model that outlives a young-generation collection while it
+        runs reaches the oldest generation, which is collected rarely in a process holding as many
+        objects as this one, so a sweep's finished models (about 160 kB each) piled up by thousands
+        (issue 18, docs/performance.md "Long experiments"). The runners that drop a model after reading
+        its tables call this; the arrays stay readable, but the model has no agents and cannot step.
+        """
+        self.remove_all_agents()
+        self.region_agents = []
+        self.centre = None
+        self.running = False
 
     def _born(self, t: int) -> np.ndarray:
         """Innovations born by step t (t >= 1), kept until the next birth; ``state.position`` maps each

@@ -27,6 +27,21 @@ def test_a_finished_or_abandoned_model_is_freed():
     assert not any(isinstance(key, DiffusionModel) for key in mesa.Agent._ids)
 
 
+def test_a_released_model_is_freed_without_the_cyclic_collector():
+    """Runners release a model once its tables are read; it must then go at once, not at the next full
+    collection (which a large process runs rarely: a sweep's models piled up by thousands)."""
+    params = make_parameters({"time": {"years": 1}})
+    gc.disable()
+    try:
+        model = DiffusionModel(params, seed=0).run()
+        model.release()
+        ref = weakref.ref(model)
+        del model
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
 def resident_mb() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
