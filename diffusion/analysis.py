@@ -37,7 +37,9 @@ def sobol_indices(design: pd.DataFrame, factor_list: list[Factor], y: np.ndarray
     problem = salib_problem(factor_list)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = sobol.analyze(problem, y, calc_second_order=False, seed=seed % 2**32, print_to_console=False)
+        # a Generator, not the int: SALib tests 'if seed:', so seed 0 would bootstrap from numpy's global state
+        result = sobol.analyze(problem, y, calc_second_order=False, seed=np.random.default_rng(seed % 2**32),
+                               print_to_console=False)
     return pd.DataFrame({"outcome": outcome, "factor": problem["names"],
                          "categorical": [f.categorical for f in factor_list],
                          "S1": result["S1"], "S1_conf": result["S1_conf"],
