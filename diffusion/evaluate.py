@@ -35,7 +35,7 @@ import pandas as pd
 from . import __version__, tables
 from .provenance import MODEL_VERSION
 from .params import Parameters, make_parameters, with_changes
-from .results import write_text_atomic
+from .results import check_replaceable, folder_lock, write_text_atomic
 
 KINDS = ("metrics", "series", "errors")
 SERIES_COLUMNS = ("run_id", "step", "date", "coverage", "ftz_coverage", "non_ftz_coverage", "binding_items",
@@ -104,12 +104,18 @@ class SweepStore:
     def exists(self) -> bool:
         return self.meta_path.exists()
 
+    def lock(self):
+        """The folder's one-writer lock (:func:`diffusion.results.folder_lock`): hold it to create,
+        run or resume the sweep; a second writer is refused with a sentence naming the holder."""
+        return folder_lock(self.folder)
+
     def create(self, meta: dict, design: pd.DataFrame, force: bool = False) -> None:
         if self.folder.exists() and any(self.folder.iterdir()):
             if not force:
                 hint = "pass --resume to continue it or --force to start over" if self.exists() else \
                     "choose another --out or pass --force"
                 raise ValueError(f"folder {str(self.folder)!r} already exists and is not empty; {hint}")
+            check_replaceable(self.folder)     # --force replaces only this tool's folders
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         design.to_parquet(self.folder / "design.parquet", index=False)
@@ -171,6 +177,10 @@ class SweepStore:
         return metrics.merge(design[factor_cols], on="point", how="left")
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """A sweep stopped by Ctrl-C or SIGTERM; its message says how many runs are on disk and how to go on."""
+
+
 @dataclass
 class SweepReport:
     total: int
@@ -204,21 +214,23 @@ def run_tasks(store: SweepStore, tasks: list[Task], *, workers: int = 1, client=
                 store.write_part(kind, _series_frame(buffers[kind]) if kind == "series" else pd.DataFrame(buffers[kind]))
                 buffers[kind].clear()
 
-    for result in results:
-        ran += 1
-        if result["ok"]:
-            buffers["metrics"].append(result["metrics"])
-            buffers["series"].append(result["series"])
-        else:
-            failed += 1
-            buffers["errors"].append({k: result[k] for k in ("run_id", "point", "replicate", "error")})
-        if progress:
-            progress(1, failed)
-        if len(buffers["metrics"]) + len(buffers["errors"]) >= flush_every or \
-                time.perf_counter() - last_flush > flush_seconds:
-            flush()
-            last_flush = time.perf_counter()
-    flush()
+    try:
+        for result in results:
+            ran += 1
+            if result["ok"]:
+                buffers["metrics"].append(result["metrics"])
+                buffers["series"].append(result["series"])
+            else:
+                failed += 1
+                buffers["errors"].append({k: result[k] for k in ("run_id", "point", "replicate", "error")})
+            if progress:
+                progress(1, failed)
+            if len(buffers["metrics"]) + len(buffers["errors"]) >= flush_every or \
+                    time.perf_counter() - last_flush > flush_seconds:
+                flush()
+                last_flush = time.perf_counter()
+    finally:                  # interrupted too: the runs that finished are kept (each part is atomic)
+        flush()
     return SweepReport(total=len(tasks), done_before=len(done), ran=ran, failed=failed,
                        seconds=time.perf_counter() - started)
 

@@ -27,12 +27,14 @@ import pandas as pd
 
 from . import china
 from .innovations import InnovationPlan
-from .params import _did_you_mean
+from .params import _did_you_mean, shorten
 from .timeline import Timeline
 
 REQUIRED = ("region", "policy", "adopted")
 OPTIONAL = ("category",)
 DATE_FORMS = "a year (2016), a month (2016-05), a day (2016-05-17) or a quarter (2016Q2)"
+MAX_OBSERVED_BYTES = 200_000_000
+CELL_CHARS = 40     # longest cell quoted back in a message: the path may name any file
 
 
 class ObservedDataError(ValueError):
@@ -118,7 +120,8 @@ def _parse_dates(path: Path, column: pd.Series) -> tuple[list[date], np.ndarray]
         try:
             day, bare = parse_adoption_date(value)
         except ValueError:
-            raise ObservedDataError(f"{path}: line {position + 2}, column 'adopted': {value!r} is not a date; "
+            raise ObservedDataError(f"{path}: line {position + 2}, column 'adopted': {shorten(value, CELL_CHARS)} "
+                                    f"is not a date; "
                                     f"give {DATE_FORMS}") from None
         if not 1900 <= day.year <= 2200:
             raise ObservedDataError(f"{path}: line {position + 2}, column 'adopted': year {day.year} is out of range "
@@ -131,26 +134,34 @@ def _parse_dates(path: Path, column: pd.Series) -> tuple[list[date], np.ndarray]
 # ------------------------------------------------------------------------------------------ reading
 def _read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file():
-        raise ObservedDataError(f"{path}: file does not exist; give a CSV file with columns region,policy,adopted"
-                                f"[,category]")
+        what = "is not a regular file" if path.exists() else "file does not exist"
+        raise ObservedDataError(f"{path}: {what}; give a CSV file with columns region,policy,adopted[,category]")
+    if path.stat().st_size > MAX_OBSERVED_BYTES:
+        raise ObservedDataError(f"{path}: the file is larger than {MAX_OBSERVED_BYTES:,} bytes; give a CSV file "
+                                f"with columns region,policy,adopted[,category], one adoption per line")
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8")
     except pd.errors.EmptyDataError:
         raise ObservedDataError(f"{path}: the file is empty; expected a header region,policy,adopted[,category] "
                                 f"and one row per adoption") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise ObservedDataError(f"{path}: not a readable CSV file ({str(error).strip()}); expected UTF-8 with "
-                                f"columns region,policy,adopted[,category]") from None
+    except UnicodeDecodeError:
+        raise ObservedDataError(f"{path}: not a UTF-8 text file; expected a CSV with columns "
+                                f"region,policy,adopted[,category]") from None
+    except pd.errors.ParserError as error:
+        lines = re.search(r"line (\d+), saw (\d+)", str(error))
+        detail = f"line {lines[1]} has {lines[2]} fields" if lines else "it cannot be read as CSV"
+        raise ObservedDataError(f"{path}: not a readable CSV file ({detail}); expected UTF-8 with columns "
+                                f"region,policy,adopted[,category]") from None
     table.columns = [str(c).strip() for c in table.columns]
     known = REQUIRED + OPTIONAL
     for column in table.columns:
         if column not in known:
-            raise ObservedDataError(f"{path}: unknown column {column!r}{_did_you_mean(column, known)}; "
+            raise ObservedDataError(f"{path}: unknown column {shorten(column, CELL_CHARS)}{_did_you_mean(column, known)}; "
                                     f"the columns are region, policy, adopted and optionally category")
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
-        raise ObservedDataError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(table.columns)}); "
-                                f"expected region,policy,adopted[,category]")
+        raise ObservedDataError(f"{path}: missing column(s) {', '.join(missing)}; the first line must name the "
+                                f"columns region,policy,adopted[,category]")
     if table.empty:
         raise ObservedDataError(f"{path}: the table has no rows; add one row per adoption: region,policy,adopted")
     for column in table.columns:
@@ -182,7 +193,8 @@ def _network_regions(path: Path, names: list[str], edges: Path | None) -> tuple[
         where = f"the edge list {str(edges)!r}" if edges is not None else "the 31 provinces (data/provinces.csv)"
         hint = ("add it to the edge list" if edges is not None else
                 "use a province name as in data/provinces.csv, or give your own regions' ties with --edges FILE")
-        raise ObservedDataError(f"{path}: line {line}, column 'region': {unknown[0]!r} is not a region of {where}"
+        raise ObservedDataError(f"{path}: line {line}, column 'region': {shorten(unknown[0], CELL_CHARS)} is not a "
+                                f"region of {where}"
                                 f"{_did_you_mean(unknown[0], regions)}; {hint}"
                                 + (f" ({len(unknown)} unknown regions in all)" if len(unknown) > 1 else ""))
     return regions, network
@@ -214,8 +226,9 @@ def read_observed(path: str | Path, edges: str | Path | None = None, period_mont
     if duplicated.any():
         first = int(np.flatnonzero(duplicated)[0])
         same = np.flatnonzero((key == key.iloc[first]).all(axis=1).to_numpy())
-        raise ObservedDataError(f"{path}: lines {same[0] + 2} and {same[1] + 2}: region {key.iloc[first, 0]!r} adopts "
-                                f"policy {key.iloc[first, 1]!r} twice; keep one row per region and policy (the first "
+        raise ObservedDataError(f"{path}: lines {same[0] + 2} and {same[1] + 2}: region "
+                                f"{shorten(key.iloc[first, 0], CELL_CHARS)} adopts policy "
+                                f"{shorten(key.iloc[first, 1], CELL_CHARS)} twice; keep one row per region and policy (the first "
                                 f"adoption)")
 
     days, bare = _parse_dates(path, table["adopted"])
@@ -238,8 +251,9 @@ def read_observed(path: str | Path, edges: str | Path | None = None, period_mont
         per_policy = table.groupby("policy", sort=False)["category"].agg(lambda c: sorted(set(c)))
         mixed = per_policy[per_policy.map(len) > 1]
         if len(mixed):
-            raise ObservedDataError(f"{path}: column 'category': policy {mixed.index[0]!r} has several categories "
-                                    f"({', '.join(mixed.iloc[0])}); give each policy one category")
+            raise ObservedDataError(f"{path}: column 'category': policy {shorten(mixed.index[0], CELL_CHARS)} has "
+                                    f"several categories ({', '.join(shorten(c, CELL_CHARS) for c in mixed.iloc[0][:3])}"
+                                    f"{', ...' if len(mixed.iloc[0]) > 3 else ''}); give each policy one category")
         categories = tuple(per_policy.loc[p][0] for p in policies)
     if len(policies) < 2 or steps.astype(bool).sum() < 3:
         raise ObservedDataError(f"{path}: {len(policies)} policies and {int((steps > 0).sum())} adoptions are too few "

@@ -48,6 +48,7 @@ def test_existing_folder_is_not_overwritten_without_force(tmp_path):
     result = diffusion("run", "--out", str(out), "--steps", "4", "--replicates", "1")
     assert result.returncode == 2 and "already exists" in result.stderr and "Traceback" not in result.stderr
     assert (out / "keep.txt").read_text() == "mine"
+    (out / "manifest.json").write_text("{}")   # --force replaces only this tool's folders (test_hardening_limits)
     assert diffusion("run", "--out", str(out), "--steps", "4", "--replicates", "1", "--force").returncode == 0
     assert not (out / "keep.txt").exists()
 

@@ -48,7 +48,7 @@ def mutated_scenario(draw):
     return yaml.safe_dump(data, allow_unicode=True)
 
 
-@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 60)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", 40)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=mutated_scenario())
 def test_mutated_scenarios_never_traceback_or_leave_partial_folders(tmp_path, text):
     work = tmp_path / "case"
