@@ -4,7 +4,7 @@
 
 Reports the median wall time of set-up (building regions, innovations) and of the 48 steps separately,
 and the time per region-innovation-step, at 31 provinces, 300, 3000 and 30,000 regions (small world)
-and the province -> prefecture hierarchy of 300 cities; and the time a fresh process takes to import
+and the province -> prefecture hierarchy of 300 synthetic cities; and the time a fresh process takes to import
 the package and run the baseline once. Targets: cost linear in regions x innovations (equal ns per
 region-innovation-step) up to 30,000 regions; a fresh process runs the baseline in 2 s or less.
 
@@ -28,7 +28,7 @@ from diffusion.provenance import environment
 CASES = {
     "default_31": {},
     "small_world_300": {"network": {"kind": "small_world", "n_regions": 300, "mean_degree": 6}},
-    "prefectures_300": {"network": {"kind": "prefectures", "cities": 300}},
+    "prefectures_300": {"network": {"kind": "synthetic_prefectures", "cities": 300}},   # 300 exactly: synthetic
     "small_world_3000": {"network": {"kind": "small_world", "n_regions": 3000, "mean_degree": 6}},
     "small_world_30000": {"network": {"kind": "small_world", "n_regions": 30000, "mean_degree": 6}},
 }

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -36,8 +37,9 @@ import pandas as pd
 
 from . import __version__
 from .provenance import environment
-from .results import atomic_folder, write_json, write_tables
-from .scenario import Scenario, dump_yaml, load_scenario
+from .results import atomic_folder, folder_lock, write_json, write_tables
+from .scenario import (RISK_BYTES_PER_CELL, Scenario, check_observed_rows, check_resources, design_parts, dump_yaml,
+                       load_scenario)
 
 KINDS = ("run", "compare", "sweep", "sensitivity", "discovery", "attribution", "calibration")
 
@@ -191,12 +193,29 @@ class Result:
                 self.export(staging / "exports" / self.kind, export)
             (staging / "figures").mkdir(exist_ok=True)
             suffix = "" if lang == "en" else f"_{lang}"
-            drawn = []
-            for stem, draw in self.figures(lang, size).items():
-                drawn += save_figure(draw(), staging / "figures", stem + suffix)
-            write_json(staging / "manifest.json", self.manifest(drawn))
+            drawn, chart_set, provenance = [], self.figures(lang, size), self.provenance()
+            for stem, draw in chart_set.items():
+                drawn += save_figure(draw(), staging / "figures", stem + suffix, provenance=provenance)
+            # the charts that do not apply to this world, with the reason (charts.ChartSet.skipped)
+            write_json(staging / "manifest.json", {**self.manifest(drawn),
+                                                   "figures_skipped": getattr(chart_set, "skipped", {})})
         self.folder = Path(folder)
         return self.folder
+
+    def provenance(self):
+        """What made this result's figures (charts.Provenance): version, scenario, parameter hash, seed. A
+        comparison names its scenarios and hashes their parameter hashes together."""
+        import hashlib
+
+        from .charts import Provenance
+
+        digest = self.meta.get("parameter_hash", "")
+        scenarios = (self.meta.get("resolved") or {}).get("scenarios")
+        if not digest and scenarios:
+            hashes = [Scenario.model_validate(resolved).parameter_hash() for resolved in scenarios.values()]
+            digest = hashlib.sha256(":".join(hashes).encode()).hexdigest()
+        name = ", ".join(self.meta["scenarios"]) if self.meta.get("scenarios") else self.name
+        return Provenance(__version__, name, digest, self.meta.get("seed"))
 
     def manifest(self, figures: list[str], tables=None) -> dict:
         """The folder's manifest.json: what the result is (its kind), what made it, what it holds."""
@@ -211,15 +230,18 @@ class Result:
         if resolved is not None:
             (staging / "scenario.yaml").write_text(dump_yaml(resolved), encoding="utf-8")
 
-    def report(self, folder=None, lang: str = "en") -> tuple[Path, Path]:
-        """report.html and report.pdf in the results folder (saved first if it is not yet)."""
+    def report(self, folder=None, lang: str = "en", paper: str = "a4", force: bool = False) -> tuple[Path, Path]:
+        """report.html and report.pdf (A4 or Letter) in the results folder: the result's own folder, or
+        ``folder``, where it is saved first (an existing folder is replaced only with ``force``)."""
         from .report import write_report
 
-        if folder is not None and (self.folder is None or Path(folder) != self.folder):
-            self.save(folder, force=Path(folder).exists(), lang=lang)
+        if folder is not None and (self.folder is None or Path(folder).resolve() != self.folder.resolve()):
+            self.save(folder, force=force, lang=lang)
         if self.folder is None:
             raise ValueError("save the result first (result.save(FOLDER)) or give report(folder=...)")
-        return write_report(self.folder, lang)
+        if self.kind in ("sweep", "sensitivity") and not (self.folder / "manifest.json").exists():
+            save_sweep_tables(self, lang=lang)     # a sweep's dataset folder gets its tables and charts first
+        return write_report(self.folder, lang, paper)
 
 
 EXPORT_FORMATS = ("xlsx", "dta", "csv")
@@ -295,11 +317,11 @@ def export_table(table: pd.DataFrame, stem: Path, formats) -> list[Path]:
 def _wide_differences(summary: pd.DataFrame, differences: pd.DataFrame, key: str) -> pd.DataFrame:
     """Means per ``key`` (a column per metric) joined with the differences from the reference
     (``<metric>_diff``, ``_diff_low``, ``_diff_high``)."""
-    means = summary.pivot_table(index=key, columns="metric", values="mean", aggfunc="first")
+    means = summary.pivot_table(index=key, columns="metric", values="mean", aggfunc="first", observed=True)
     frames = [means]
     if len(differences):
         for suffix, column in (("diff", "difference"), ("diff_low", "ci_low"), ("diff_high", "ci_high")):
-            part = differences.pivot_table(index=key, columns="metric", values=column, aggfunc="first")
+            part = differences.pivot_table(index=key, columns="metric", values=column, aggfunc="first", observed=True)
             part.columns = [f"{c}_{suffix}" for c in part.columns]
             frames.append(part)
     wide = pd.concat(frames, axis=1)
@@ -338,9 +360,14 @@ class ComparisonResult(Result):
     def figures(self, lang="en", size="page"):
         from . import charts
 
-        return {"comparison": lambda: charts.metric_comparison(self.tables["comparison"], lang=lang, size=size),
-                "differences": lambda: charts.difference_chart(self.tables["differences"], lang=lang, size=size),
-                "adoption_curves": lambda: charts.scenario_curves(self.tables["series"], lang=lang, size=size)}
+        titles = {name: (resolved.get("title") or {}).get(lang) or (resolved.get("title") or {}).get("en") or name
+                  for name, resolved in (self.meta.get("resolved") or {}).get("scenarios", {}).items()}
+        return {"comparison": lambda: charts.metric_comparison(self.tables["comparison"], lang=lang, size=size,
+                                                               titles=titles),
+                "differences": lambda: charts.difference_chart(self.tables["differences"], lang=lang, size=size,
+                                                               titles=titles),
+                "adoption_curves": lambda: charts.scenario_curves(self.tables["series"], lang=lang, size=size,
+                                                                  titles=titles)}
 
 
 # -------------------------------------------------------------------------------------- run
@@ -352,6 +379,7 @@ def run(scenario_ref, *, replicates: int | None = None, seed: int | None = None,
     sc = load(scenario_ref, replicates=replicates, seed=seed, steps=steps)
     chosen = _backend(backend, workers)
     params = sc.parameters()
+    check_resources(params, sc.replicates, workers=chosen.workers)     # before anything is allocated
     started = time.perf_counter()
     ensemble = run_ensemble(params, sc.replicates, sc.seed, progress=progress, seeding=sc.seeding, backend=chosen)
     wall = time.perf_counter() - started
@@ -398,6 +426,8 @@ def compare(scenarios, *, reference=None, replicates: int | None = None, steps: 
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (given: {level})")
     chosen = _backend(backend, workers)
+    check_resources(loaded[0].parameters(), parts=[(s.parameters(), s.replicates) for s in loaded],
+                    workers=chosen.workers)
     started = time.perf_counter()
     metrics, series, model_seconds = [], [], 0.0
     for sc in loaded:
@@ -447,6 +477,7 @@ def attribute(scenario_ref, *, replicates: int | None = None, seed: int | None =
     chosen = _backend(backend, workers)
     started = time.perf_counter()
     params = sc.parameters()
+    check_resources(params, sc.replicates * 16, workers=chosen.workers, keep="rows", what="attribution")
     tables = shapley(params, replicates=sc.replicates, seed=sc.seed, backend=chosen, progress=progress)
     coalitions = {effective_mask(params, mask) for mask in range(FULL + 1)}
     meta = {**_meta(sc, chosen, time.perf_counter() - started), "runs": sc.replicates * len(coalitions),
@@ -499,27 +530,39 @@ def sweep(scenario_ref, *, folder, replicates: int | None = None, seed: int | No
     method = method or sc.sweep.method
     folder = Path(folder)
     store = SweepStore(folder)
-    if resume:
-        if not store.exists():
-            raise ValueError(f"nothing to resume: {str(folder)!r} holds no sweep (run without resume first)")
-        meta = store.meta()
-        if meta.get("parameter_hash") != sc.parameter_hash() or meta.get("method") != method or \
-                meta.get("replicates") != sc.replicates or meta.get("seed") != sc.seed:
-            raise ValueError(f"{str(folder)!r} holds a different experiment ({meta.get('scenario')}, "
-                             f"{meta.get('method')}, {meta.get('replicates')} replicates); resume it with the same "
-                             f"scenario and options or use another folder")
-        design = store.design()
-    else:
-        design = build_design(sc.sweep, seed=sc.seed, method=method, samples=samples)
-        if not 0 <= reference_point < len(design):
-            raise ValueError(f"reference_point must be a point of the design, 0 to {len(design) - 1} "
-                             f"(given: {reference_point})")
-        store.create(sweep_meta(sc, method, design, sc.replicates, purpose), design, force=force)
-    tasks = make_tasks(design, sc.parameters(), sc.replicates, sc.seed, sc.seeding)
-    chosen = _backend(backend, workers)
-    started = time.perf_counter()
-    report = run_tasks(store, tasks, backend=chosen, progress=progress)
-    wall = time.perf_counter() - started
+    with store.lock():              # one writer per folder, --resume included
+        if resume:
+            if not store.exists():
+                raise ValueError(f"nothing to resume: {str(folder)!r} holds no sweep (run without resume first)")
+            meta = store.meta()
+            if meta.get("parameter_hash") != sc.parameter_hash() or meta.get("method") != method or \
+                    meta.get("replicates") != sc.replicates or meta.get("seed") != sc.seed:
+                raise ValueError(f"{str(folder)!r} holds a different experiment ({meta.get('scenario')}, "
+                                 f"{meta.get('method')}, {meta.get('replicates')} replicates); resume it with the same "
+                                 f"scenario and options or use another folder")
+            design = store.design()
+            check_resources(sc.parameters(), parts=design_parts(sc.parameters(), design, sc.replicates),
+                            workers=getattr(backend, "workers", workers), keep="rows", what="sweep")
+        else:
+            design = build_design(sc.sweep, seed=sc.seed, method=method, samples=samples)
+            if not 0 <= reference_point < len(design):
+                raise ValueError(f"reference_point must be a point of the design, 0 to {len(design) - 1} "
+                                 f"(given: {reference_point})")
+            check_resources(sc.parameters(), parts=design_parts(sc.parameters(), design, sc.replicates),
+                            workers=getattr(backend, "workers", workers), keep="rows", what="sweep")
+            store.create(sweep_meta(sc, method, design, sc.replicates, purpose), design, force=force)
+        tasks = make_tasks(design, sc.parameters(), sc.replicates, sc.seed, sc.seeding)
+        chosen = _backend(backend, workers)
+        started = time.perf_counter()
+        try:
+            report = run_tasks(store, tasks, backend=chosen, progress=progress)
+        except KeyboardInterrupt:
+            from .evaluate import SweepInterrupted
+
+            raise SweepInterrupted(f"interrupted: {len(store.completed())} of {len(tasks)} runs are safely on disk in "
+                                   f"{str(folder)!r}; continue with --resume (resume=True in Python), which runs "
+                                   f"only the others") from None
+        wall = time.perf_counter() - started
     results = store.results()
     factor_cols = factor_columns(design)
     tables = {"results": results, "series": store.load("series"), "design": design}
@@ -553,9 +596,9 @@ def save_sweep_tables(result: SweepResult, lang: str = "en", size: str = "page")
             write_table_atomic(result.folder / "tables", name, table)
     (result.folder / "figures").mkdir(exist_ok=True)
     suffix = "" if lang == "en" else f"_{lang}"
-    drawn = []
+    drawn, provenance = [], result.provenance()
     for stem, draw in result.figures(lang, size).items():
-        drawn += save_figure(draw(), result.folder / "figures", stem + suffix)
+        drawn += save_figure(draw(), result.folder / "figures", stem + suffix, provenance=provenance)
     import json
 
     from .results import write_text_atomic
@@ -732,14 +775,20 @@ def calibrate(scenario_ref, *, data, edges=None, simulations: int | None = None,
         data_["calibrate"]["simulations"] = int(simulations)
         source, sc = sc.source, Scenario.model_validate(data_)
         sc._source = source
+    check_observed_rows(data)                       # before pandas reads it
     observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1)
     chosen = _backend(backend, workers)
+    size = (len(observed.regions), len(observed.policies), observed.timeline.steps)
+    check_resources(sc.parameters(), sc.calibrate.simulations + sc.calibrate.predictive, workers=chosen.workers,
+                    keep="calibration", size=size, what="calibration",
+                    extra_bytes=3 * size[0] * size[1] * size[2] * RISK_BYTES_PER_CELL)   # the data's own fit
     started = time.perf_counter()
     store = SimulationStore(Path(work), identity_of(sc, observed)) if work is not None else None
     if resume and store is None:
         raise ValueError("resume needs the work folder of the interrupted calibration (work=...)")
-    fitted = fit(sc, observed, workers=chosen.workers, progress=progress, backend=chosen, store=store,
-                 resume=resume)
+    with folder_lock(Path(work)) if work is not None else nullcontext():   # one calibration per work folder
+        fitted = fit(sc, observed, workers=chosen.workers, progress=progress, backend=chosen, store=store,
+                     resume=resume)
     spec = sc.calibrate
     meta = {**_meta(sc, chosen, time.perf_counter() - started), "data": str(observed.path),
             "regions": len(observed.regions), "policies": len(observed.policies),

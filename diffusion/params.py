@@ -11,17 +11,21 @@ Build parameters with :func:`make_parameters` (or ``Parameters.model_validate``)
 from __future__ import annotations
 
 import difflib
+import re
+import reprlib
 from datetime import date
 from datetime import date as _Date   # a policy has a field named date
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 LEADERSHIP_MODELS = ("reform_office", "leading_group", "joint_conference", "none")
 WORKING_SYSTEMS = ("commerce", "ftz_office", "government")
 FEEDBACK_MODES = ("none", "one_way", "two_way")
 PATHWAYS = ("plan_pilot", "request_authorise", "autonomy_absorption")
-NETWORK_KINDS = ("provinces", "small_world", "scale_free", "random", "complete", "edge_list")
+NetworkKind = Literal["provinces", "prefectures", "synthetic_prefectures", "small_world", "scale_free", "random",
+                      "complete", "edge_list"]
+NETWORK_KINDS = get_args(NetworkKind)
 CHANNELS = ("spontaneous", "learning", "competition", "mandate")
 
 Leadership = Literal["reform_office", "leading_group", "joint_conference", "none"]
@@ -34,10 +38,60 @@ def P(default: Any, *, unit: str, why: str, description: str, **constraints: Any
     return Field(default, description=description, json_schema_extra={"unit": unit, "why": why}, **constraints)
 
 
-class Section(BaseModel):
+# pandas keeps dates as nanoseconds since 1970: a run must lie between these (pd.Timestamp.min/max, with margin)
+EARLIEST_START = date(1678, 1, 1)
+LATEST_END = date(2262, 1, 1)
+MAX_YEARS = 200                  # longest run
+SHOWN_CHARS = 80                 # longest value quoted back in an error message
+
+
+def shorten(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for quoting a value a user gave in an error message."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= limit else repr(value[:limit]) + "..."
+    text = _SHORT_REPR.repr(value)   # bounded: never walks a whole (alias-shared) structure
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxlist, _SHORT_REPR.maxtuple, _SHORT_REPR.maxdict = 2, 4, 4, 3
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = _SHORT_REPR.maxlong = SHOWN_CHARS
+
+
+def _allows_bool(annotation: Any) -> bool:
+    return annotation is bool or any(_allows_bool(arg) for arg in get_args(annotation))
+
+
+def _holds_numbers(annotation: Any) -> bool:
+    """dict[str, float], list[int] and the like (optional or not): containers whose values are numbers."""
+    if get_origin(annotation) in (dict, list):
+        return get_args(annotation)[-1] in (int, float)
+    return any(_holds_numbers(arg) for arg in get_args(annotation))
+
+
+class Checked(BaseModel):
+    """Numbers are finite (no NaN or infinity) and true/false is never read as a number (YAML's true is not 1)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_are_not_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        annotation = cls.model_fields[info.field_name].annotation
+        if _allows_bool(annotation):
+            return value
+        values = (value,)
+        if _holds_numbers(annotation) and isinstance(value, (dict, list)):
+            values = value.values() if isinstance(value, dict) else value
+        if any(isinstance(v, bool) for v in values):
+            raise ValueError("true/false is a switch, not a number or a name; write the number or name itself")
+        return value
+
+
+class Section(Checked):
     """Base of every schema section: unknown names are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------- time
@@ -53,7 +107,8 @@ class TimeParams(Section):
     step: Literal["week", "month", "quarter", "half_year", "year"] = P(
         "quarter", unit="-", description="Length of one step: week, month, quarter, half_year or year.",
         why="A quarter: the reporting cycle of replication ledgers (seed 000); results do not depend on it.")
-    years: float = P(12.0, unit="years", gt=0, le=200, description="Length of the run (rounded to whole steps).",
+    years: float = P(12.0, unit="years", gt=0, le=MAX_YEARS, description="Length of the run (rounded to whole "
+                     "steps); the run must end by 2262-01-01, the last date the model's tables can hold.",
                      why="12 years = 2013Q3 to 2025Q2, covering all 7 State Council batches (data/batches.csv).")
 
     @field_validator("start")
@@ -80,6 +135,14 @@ class TimeParams(Section):
         if self.years / self.dt > 20_000:
             raise ValueError(f"{self.years} years of {self.step} steps is {self.years / self.dt:.0f} steps; "
                              f"at most 20,000 are allowed: use a longer step or fewer years")
+        from .timeline import Timeline
+
+        end = Timeline(self.start, self.step, self.steps).end if self.start >= EARLIEST_START else None
+        if end is None or end > LATEST_END:
+            raise ValueError(f"the run from {self.start.isoformat()} for {self.years:g} years "
+                             f"({self.steps} steps of a {self.step}) lies outside the dates the model can hold, "
+                             f"{EARLIEST_START.isoformat()} to {LATEST_END.isoformat()}; start later or earlier, "
+                             f"or run fewer years (or steps)")
         return self
 
 
@@ -87,18 +150,19 @@ class TimeParams(Section):
 class NetworkParams(Section):
     """Which regions exist and who observes and competes with whom."""
 
-    kind: Literal["provinces", "prefectures", "small_world", "scale_free", "random", "complete", "edge_list"] = P(
-        "provinces", unit="-", description="Network of regions: the real provinces, prefecture-level cities "
-        "within them (synthetic, see cities), or a synthetic/user graph.",
+    kind: NetworkKind = P(
+        "provinces", unit="-", description="Network of regions: the real provinces, the real prefecture-level "
+        "regions within them (367, tied by shared borders; data/geo), synthetic cities within the real "
+        "provinces (synthetic_prefectures, any number: see cities), or a synthetic/user graph.",
         why="The embedded default: 31 mainland provinces, 68 land borders + Guangdong-Hainan sea link.")
     n_regions: int = P(31, unit="regions", ge=2, le=100_000,
                        description="Number of regions of a synthetic network (ignored for provinces/edge_list).",
                        why="Same size as the provincial default so results are comparable.")
     cities: int = P(300, unit="regions", ge=31, le=100_000,
-                    description="Number of prefecture-level cities (prefectures only), shared out among the "
+                    description="Number of synthetic cities (synthetic_prefectures only), shared out among the "
                     "provinces by population; the 4 municipalities stay one region each.",
-                    why="China has 333 prefecture-level divisions plus 4 municipalities (2023); about 300 keeps "
-                    "the hierarchy's scale without claiming real city data.")
+                    why="About the size of the real prefecture level (kind prefectures: 367 regions) for scale "
+                    "tests; set any number.")
     mean_degree: float = P(4.5, unit="ties", gt=0, le=1000,
                            description="Mean number of ties per region in small_world/scale_free/random graphs.",
                            why="4.45 = 2 x 69 / 31, the mean degree of the provincial adjacency graph.")
@@ -108,8 +172,9 @@ class NetworkParams(Section):
     edge_list: str | None = P(None, unit="path",
                               description="CSV file with columns source,target[,weight] (edge_list only).",
                               why="No default: user-supplied networks are optional.")
-    sea_links: bool = P(True, unit="-", description="Include the Guangdong-Hainan sea link (provinces only).",
-                        why="Without it Hainan is isolated (data/adjacency.csv README).")
+    sea_links: bool = P(True, unit="-", description="Include the sea links: Guangdong-Hainan (provinces, "
+                        "synthetic_prefectures); Zhanjiang-Haikou, Ningbo-Zhoushan and Wenchang-Sansha (prefectures).",
+                        why="Without them Hainan (and Zhoushan, Sansha) are isolated (data/README.md, data/geo/README.md).")
     ftz_share: float = P(22 / 31, unit="share", ge=0, le=1,
                          description="Share of synthetic regions that become FTZs, in the 7 historical waves.",
                          why="22 of 31 provinces host an FTZ by 2023 (data/ftz.csv).")
@@ -164,12 +229,17 @@ class PathwayEffects(Section):
     @field_validator("benefit_shift")
     @classmethod
     def _shift_keys(cls, value: dict) -> dict:
-        return _check_table(value, PATHWAYS, non_negative=False)
+        return _check_table(value, PATHWAYS, low=-10, high=10)
 
-    @field_validator("benefit_sd_factor", "authorisation_lag_months", "evaluation_lag_months")
+    @field_validator("benefit_sd_factor")
     @classmethod
     def _pathway_keys(cls, value: dict) -> dict:
-        return _check_table(value, PATHWAYS)
+        return _check_table(value, PATHWAYS, high=10)
+
+    @field_validator("authorisation_lag_months", "evaluation_lag_months")
+    @classmethod
+    def _pathway_lags(cls, value: dict) -> dict:
+        return _check_table(value, PATHWAYS, high=1200)
 
 
 class InnovationParams(Section):
@@ -231,6 +301,25 @@ class InnovationParams(Section):
     category_weights: dict[str, float] | None = P(
         None, unit="items", description="Relative frequency of each category; default: data/categories_349.csv.",
         why="Real proportions of the 349 replicated achievements (seed 000 Table 1).")
+
+    @field_validator("category_weights")
+    @classmethod
+    def _known_categories(cls, value: dict | None) -> dict | None:
+        if value is None:
+            return None
+        from .china import category_weights
+
+        known = tuple(category_weights())
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise ValueError(f"unknown category {shorten(unknown[0])}{_did_you_mean(unknown[0], known)}; the "
+                             f"categories are {', '.join(known)} (data/categories_349.csv)")
+        negative = [k for k, v in value.items() if not 0 <= v <= 1e6]
+        if negative:
+            raise ValueError(f"weight of {negative[0]!r} must be between 0 and 1,000,000 (got {value[negative[0]]})")
+        if not any(v > 0 for v in value.values()):
+            raise ValueError("give at least one category a positive weight")
+        return value
 
 
 # ----------------------------------------------------------------------------------------- channels
@@ -425,17 +514,22 @@ class InstitutionParams(Section):
     @field_validator("authority", "coordination")
     @classmethod
     def _leadership_keys(cls, value: dict) -> dict:
-        return _check_table(value, LEADERSHIP_MODELS)
+        return _check_table(value, LEADERSHIP_MODELS, high=10)
 
     @field_validator("system_quality")
     @classmethod
     def _system_keys(cls, value: dict) -> dict:
-        return _check_table(value, WORKING_SYSTEMS)
+        return _check_table(value, WORKING_SYSTEMS, high=10)
 
-    @field_validator("feedback_correction", "feedback_broadcast")
+    @field_validator("feedback_correction")
     @classmethod
     def _feedback_keys(cls, value: dict) -> dict:
-        return _check_table(value, FEEDBACK_MODES)
+        return _check_table(value, FEEDBACK_MODES, high=1)
+
+    @field_validator("feedback_broadcast")
+    @classmethod
+    def _feedback_weights(cls, value: dict) -> dict:
+        return _check_table(value, FEEDBACK_MODES, high=10)
 
 
 class CoordinationParams(Section):
@@ -677,16 +771,18 @@ def _did_you_mean(word: str, choices) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check_table(value: dict, keys: tuple[str, ...], non_negative: bool = True) -> dict:
+def _check_table(value: dict, keys: tuple[str, ...], low: float = 0, high: float = 10) -> dict:
+    """A mapping-valued parameter: exactly ``keys``, each value finite (pydantic) and within [low, high]."""
     unknown = [k for k in value if k not in keys]
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r}{_did_you_mean(unknown[0], keys)}; allowed: {', '.join(keys)}")
+        raise ValueError(f"unknown key {shorten(unknown[0])}{_did_you_mean(unknown[0], keys)}; allowed: "
+                         f"{', '.join(keys)}")
     missing = [k for k in keys if k not in value]
     if missing:
         raise ValueError(f"missing key(s) {', '.join(missing)}: give a value for each of {', '.join(keys)}")
-    negative = [k for k, v in value.items() if v < 0]
-    if non_negative and negative:
-        raise ValueError(f"value for {negative[0]!r} must be >= 0 (got {value[negative[0]]})")
+    outside = [k for k, v in value.items() if not low <= v <= high]
+    if outside:
+        raise ValueError(f"value for {outside[0]!r} must be between {low:g} and {high:g} (got {value[outside[0]]:g})")
     return value
 
 
@@ -740,7 +836,12 @@ def describe_errors(error: ValidationError, root: type[BaseModel] = None, prefix
     """Turn a pydantic error into sentences: field path, value given, what is allowed."""
     root = root or Parameters
     lines = []
-    for item in error.errors():
+    problems = [dict(item, loc=tuple(p for p in item["loc"] if not _UNION_BRANCH.fullmatch(str(p))))
+                for item in error.errors()]
+    deeper = {item["loc"][:n] for item in problems for n in range(len(item["loc"]))}
+    problems = [item for item in problems   # "not a list" of a union branch when the other branch says more
+                if not (item["type"] in ("list_type", "dict_type", "model_type") and item["loc"] in deeper)]
+    for item in problems[:MAX_ERROR_LINES]:
         path = ".".join(str(p) for p in item["loc"])
         where = f"{prefix}{path}" if path else (prefix.rstrip(".") or "parameters")
         given = item.get("input")
@@ -756,13 +857,19 @@ def describe_errors(error: ValidationError, root: type[BaseModel] = None, prefix
             lines.append(f"{where}: unknown name{hint}{allowed}")
             continue
         message = item["msg"].removeprefix("Value error, ")
-        shown = repr(given) if not isinstance(given, dict) else "a mapping"
+        shown = "" if isinstance(given, dict) else f" (given: {shorten(given)})"   # a mapping says nothing
         if kind == "literal_error":
             choice = str(item.get("ctx", {}).get("expected", ""))
             options = [c.strip().strip("'") for c in choice.replace(" or ", ",").split(",") if c.strip()]
             message = f"expected one of {choice}{_did_you_mean(given, options)}"
-        lines.append(f"{where}: {message} (given: {shown})")
+        lines.append(f"{where}: {message}{shown}" if path or prefix else f"{message}{shown}")
+    if len(problems) > MAX_ERROR_LINES:
+        lines.append(f"... and {len(problems) - MAX_ERROR_LINES} more problems of the same file; fix these first")
     return lines
+
+
+MAX_ERROR_LINES = 20   # problems listed for one file: a long list of bad values would bury the first
+_UNION_BRANCH = re.compile(r"[\w-]+\[.*\]")   # pydantic's names of union branches in a location: list[any]
 
 
 def make_parameters(data: dict | None = None, **sections: Any) -> Parameters:
@@ -783,7 +890,9 @@ def with_changes(params: Parameters, changes: dict[str, Any]) -> Parameters:
             raise ValueError(renamed(dotted))
         node = data
         parts = dotted.split(".")
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
+            if isinstance(node, dict) and part not in node and _is_mapping_param(".".join(parts[:depth])):
+                node[part] = {}   # a region without an override yet: regions.overrides.Henan.fault_tolerance
             if not isinstance(node, dict) or part not in node:
                 raise ValueError(f"{dotted}: no such parameter{_did_you_mean(part, node if isinstance(node, dict) else [])}")
             node = node[part]
@@ -794,4 +903,4 @@ def with_changes(params: Parameters, changes: dict[str, Any]) -> Parameters:
 
 
 def _is_mapping_param(dotted: str) -> bool:
-    return dotted.startswith("regions.overrides.")
+    return dotted.startswith("regions.overrides.") or dotted == "regions.overrides"

@@ -402,7 +402,7 @@ def network(model: DiffusionModel) -> pd.DataFrame:
 
     coo = sparse.triu(model.regions.adjacency, k=1).tocoo()
     names = np.array(model.regions.names, dtype=object)
-    kind = "land" if model.regions.kind == "provinces" else "tie"
+    kind = "land" if model.regions.kind in ("provinces", "prefectures") else "tie"   # real borders
     types = ["sea" if (int(i), int(j)) in model.regions.sea_ties else kind for i, j in zip(coo.row, coo.col)]
     return pd.DataFrame({"run": model.run_id, "source": names[coo.row], "target": names[coo.col],
                          "weight": coo.data, "type": types})

@@ -291,4 +291,4 @@ def test_a_sweep_folder_gets_a_report_of_its_points(tmp_path):
     report = CliRunner().invoke(main, ["report", str(tmp_path / "s"), "--lang", "zh"])
     assert report.exit_code == 0, report.output
     html = (tmp_path / "s" / "report_zh.html").read_text(encoding="utf-8")
-    assert "参数扫描" in html and "leadership=" in html and (tmp_path / "s" / "report_zh.pdf").stat().st_size > 10_000
+    assert "参数扫描" in html and "leadership = " in html and (tmp_path / "s" / "report_zh.pdf").stat().st_size > 10_000

@@ -69,30 +69,51 @@ def test_region_overrides_apply_to_one_region():
     assert hubei.leadership == "leading_group"
 
 
-def test_prefecture_hierarchy_nests_about_300_cities_in_the_real_provinces():
+def test_prefecture_level_is_the_367_real_regions_tied_by_their_borders():
     import networkx as nx
 
     model = DiffusionModel({"network": {"kind": "prefectures"}}, seed=0)
     regions = model.regions
-    assert regions.n == 300
+    assert regions.n == 367 and regions.kind == "prefectures"
     assert nx.is_connected(regions.graph())
     for municipality in ("Beijing", "Tianjin", "Shanghai", "Chongqing"):
         assert municipality in regions.names
-    assert "Guangzhou" in regions.names and "Shijiazhuang" in regions.names  # capitals keep real names
+    assert "Guangzhou" in regions.names and "Shenzhen" in regions.names and "Suzhou (Jiangsu)" in regions.names
+    assert regions.graph().has_edge("Guangzhou", "Foshan") and not regions.graph().has_edge("Guangzhou", "Shenzhen")
     # the 22 FTZs open in capitals at the real dates; clusters are inherited from the province
     provincial = DiffusionModel(seed=0).regions
     assert sorted(regions.ftz_step[regions.ftz_step < 10**6]) == sorted(provincial.ftz_step[provincial.ftz_step < 10**6])
+    assert regions.names[int(np.argmin(regions.ftz_step))] == "Shanghai"
     assert regions.cluster_names == provincial.cluster_names
     assert regions.membership.sum(axis=0).min() > provincial.membership.sum(axis=0).min()
-    # a city of Hainan reaches Guangdong only by the sea tie
-    assert len(regions.sea_ties) == 1
+    # no city data: every city has its province's GDP per capita
+    henan = [i for i, name in enumerate(regions.names) if name in ("Zhengzhou", "Luohe", "Jiyuan")]
+    assert np.all(regions.gdp_per_capita[henan] == provincial.gdp_per_capita[provincial.index("Henan")])
+    # Hainan's island reaches Guangdong only by the Qiongzhou Strait; Zhoushan and Sansha by sea too
+    assert {tuple(sorted((regions.names[i], regions.names[j]))) for i, j in regions.sea_ties} == {
+        ("Haikou", "Zhanjiang"), ("Ningbo", "Zhoushan"), ("Sansha", "Wenchang")}
     model.run()
     assert 0 < model.coverage() < 1
 
 
-def test_prefecture_count_is_a_parameter_and_runs_are_reproducible():
-    a = DiffusionModel({"network": {"kind": "prefectures", "cities": 120}}, seed=4)
-    b = DiffusionModel({"network": {"kind": "prefectures", "cities": 120}}, seed=4)
+def test_without_sea_links_sansha_is_cut_off():
+    regions = DiffusionModel({"network": {"kind": "prefectures", "sea_links": False}}, seed=0).regions
+    assert regions.graph().degree("Sansha") == 0 and not regions.sea_ties
+
+
+def test_synthetic_prefectures_nest_any_number_of_cities_in_the_real_provinces():
+    import networkx as nx
+
+    regions = DiffusionModel({"network": {"kind": "synthetic_prefectures"}}, seed=0).regions
+    assert regions.n == 300 and regions.kind == "synthetic_prefectures"
+    assert nx.is_connected(regions.graph())
+    assert "Shijiazhuang" in regions.names and "Hebei city 2" in regions.names  # capitals keep real names
+    assert len(regions.sea_ties) == 1   # a city of Hainan reaches Guangdong only by the sea tie
+
+
+def test_synthetic_prefecture_count_is_a_parameter_and_runs_are_reproducible():
+    a = DiffusionModel({"network": {"kind": "synthetic_prefectures", "cities": 120}}, seed=4)
+    b = DiffusionModel({"network": {"kind": "synthetic_prefectures", "cities": 120}}, seed=4)
     assert a.n_regions == 120 and a.regions.names == b.regions.names
     assert np.array_equal(a.regions.x, b.regions.x)
     a.run()
