@@ -659,6 +659,8 @@ def write_report(folder: Path, lang: str = "en", paper: str = "a4") -> tuple[Pat
     suffix = "" if lang == "en" else f"_{lang}"
     html_path, pdf_path = folder / f"report{suffix}.html", folder / f"report{suffix}.pdf"
     tmp_html, tmp_pdf = html_path.with_suffix(".html.tmp"), pdf_path.with_suffix(".pdf.tmp")
+    for stale in (tmp_html, tmp_pdf):   # what a report killed with SIGKILL left behind
+        stale.unlink(missing_ok=True)
     try:
         tmp_html.write_text(render_html(doc), encoding="utf-8")
         render_pdf(doc, tmp_pdf, paper)

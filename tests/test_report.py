@@ -154,6 +154,12 @@ def test_every_page_of_the_report_prints_on_a4(folders, kind, lang):
     assert page_problems(pdf, "a4", expected_text=document_text(document(folders[kind], lang))) == []
 
 
+def test_a_report_killed_half_way_leaves_nothing_the_next_one_keeps(folders):
+    (folders["run"] / "report.html.tmp").write_text("half a page")     # as a SIGKILL leaves it
+    write_report(folders["run"], "en")
+    assert not list(folders["run"].glob("*.tmp")) and not list((folders["run"] / "figures").glob(".*.tmp"))
+
+
 def test_letter_paper_is_the_other_choice(folders, tmp_path):
     result = CliRunner().invoke(main, ["report", str(folders["compare"]), "--paper", "letter"])
     assert result.exit_code == 0, result.output
