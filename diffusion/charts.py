@@ -418,8 +418,9 @@ def cohort_curves(coverage_by_cohort: pd.DataFrame, batches: pd.DataFrame | None
         ax.set_xlabel(t("date", lang))
         runs = _runs(coverage_by_cohort)
         ax.set_title(t("cohort_title", lang) + (f"\n({t('mean_note', lang, n=runs)})" if runs > 1 else ""), loc="left")
-        ax.legend(title=t("cohort_legend", lang), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=6.5,
-                  title_fontsize=7)
+        if ax.get_legend_handles_labels()[0]:   # no cohort old enough yet: no legend
+            ax.legend(title=t("cohort_legend", lang), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=6.5,
+                      title_fontsize=7)
         finish(fig)
     return fig
 
