@@ -69,14 +69,11 @@ class RegionSet:
 def build_regions(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
     """Regions and ties for the network named in ``params.network``."""
     kind = params.network.kind
-    if kind == "provinces":
-        return _provinces_cached(params.network.sea_links, params.regions.capacity_elasticity,
-                                 timeline.start, timeline.step)
+    if kind in ("provinces", "prefectures"):
+        return _real_regions_cached(kind, params.network.sea_links, params.regions.capacity_elasticity,
+                                    timeline.start, timeline.step)
     if kind == "edge_list":
         return _edge_list(params, timeline, rng)
-    if kind == "prefectures":
-        return _prefectures_cached(params.network.sea_links, params.regions.capacity_elasticity,
-                                   timeline.start, timeline.step)
     if kind == "synthetic_prefectures":
         return _synthetic_prefectures(params, timeline, rng)
     return _synthetic(params, timeline, rng)
@@ -97,11 +94,13 @@ def _symmetric(n: int, rows, cols, weights=None) -> sparse.csr_matrix:
 
 
 @lru_cache(maxsize=16)
-def _provinces_cached(sea_links: bool, elasticity: float, start, step: str) -> RegionSet:
-    """The provincial region set is the same for every run with these settings: built once, read-only."""
-    params = Parameters.model_validate({"network": {"sea_links": sea_links},
+def _real_regions_cached(kind: str, sea_links: bool, elasticity: float, start, step: str) -> RegionSet:
+    """The real provinces or prefecture-level regions are the same for every run with these settings:
+    built once, read-only."""
+    params = Parameters.model_validate({"network": {"kind": kind, "sea_links": sea_links},
                                         "regions": {"capacity_elasticity": elasticity}})
-    regions = _provinces(params, Timeline(start, step, 1))
+    build = _provinces if kind == "provinces" else _prefectures
+    regions = build(params, Timeline(start, step, 1))
     for array in (regions.gdp_per_capita, regions.base_capacity, regions.ftz_step, regions.ftz_years, regions.x, regions.y,
                   regions.membership, regions.adjacency.data):
         array.setflags(write=False)
@@ -203,18 +202,6 @@ def _share_out(total: int, weights: np.ndarray, minimum: np.ndarray) -> np.ndarr
     remainder = total - counts.sum()
     counts[np.argsort(-(ideal - np.floor(ideal)), kind="stable")[:remainder]] += 1
     return counts
-
-
-@lru_cache(maxsize=16)
-def _prefectures_cached(sea_links: bool, elasticity: float, start, step: str) -> RegionSet:
-    """The real prefecture-level region set is the same for every run with these settings: built once, read-only."""
-    params = Parameters.model_validate({"network": {"kind": "prefectures", "sea_links": sea_links},
-                                        "regions": {"capacity_elasticity": elasticity}})
-    regions = _prefectures(params, Timeline(start, step, 1))
-    for array in (regions.gdp_per_capita, regions.base_capacity, regions.ftz_step, regions.ftz_years, regions.x, regions.y,
-                  regions.membership, regions.adjacency.data):
-        array.setflags(write=False)
-    return regions
 
 
 def _prefectures(params: Parameters, timeline: Timeline) -> RegionSet:
