@@ -776,7 +776,7 @@ def calibrate(scenario_ref, *, data, edges=None, simulations: int | None = None,
         source, sc = sc.source, Scenario.model_validate(data_)
         sc._source = source
     check_observed_rows(data)                       # before pandas reads it
-    observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1)
+    observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1, params=sc.parameters())
     chosen = _backend(backend, workers)
     size = (len(observed.regions), len(observed.policies), observed.timeline.steps)
     check_resources(sc.parameters(), sc.calibrate.simulations + sc.calibrate.predictive, workers=chosen.workers,

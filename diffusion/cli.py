@@ -731,8 +731,8 @@ def app(scenario: str | None, port: int, host: str, lang: str) -> None:
               help="CSV of observed adoptions: region,policy,adopted[,category]; adopted is a year, month, "
                    "day or quarter (2016, 2016-05, 2016-05-17, 2016Q2).")
 @click.option("--edges", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV edge list source,target[,weight] of the data's own regions (default: the 31 provinces "
-                   "and their borders, which the data's regions must then be).")
+              help="CSV edge list source,target[,weight] replacing the scenario's ties (default: the scenario's "
+                   "own network: its network.edge_list and network.regions_file, or the 31 provinces).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Results folder to create (default: results/<name>-calibration-<timestamp>/).")
 @click.option("--simulations", type=click.IntRange(min=20, max=1_000_000), default=None,
@@ -764,7 +764,7 @@ def calibrate(scenario: str, data: Path, edges: Path | None, out: Path | None, s
         sc = _apply_overrides(_load(scenario), None, seed, None)
         require_calibrate_block(sc)
         check_observed_rows(data)
-        observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1)
+        observed = read_observed(data, edges, period_months=STEP_MONTHS[sc.time.step] or 1, params=sc.parameters())
         out = out or _default_out(f"{sc.name}-calibration")
         _claim(out, force)
         if out.exists() and not force:

@@ -56,7 +56,7 @@ class Structure:
     scope: np.ndarray                 # regions x innovations: the pair is in the scope of its mandate
     relevant: np.ndarray              # regions x innovations: the reform addresses a need of the region
     exposure_base: np.ndarray         # a_r (1 - FT_r)
-    reward_gain: np.ndarray           # (1 + reward_r) x cap_r^theta_v: what multiplies voluntary hazards
+    reward_gain: np.ndarray           # (1 + reward_r) cap_r^theta_v exp(beta . z_r): what multiplies voluntary hazards
     quality: np.ndarray               # q_r
     commerce_system: np.ndarray
     drive: np.ndarray                 # authority x cap^theta

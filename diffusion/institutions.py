@@ -80,6 +80,25 @@ def voluntary_gain(inst: RegionInstitutions, params: Parameters) -> np.ndarray:
     return (1.0 + inst.reward) * inst.capacity ** params.regions.voluntary_capacity_exponent
 
 
+def propensity(regions: RegionSet, params: Parameters) -> np.ndarray:
+    """exp(sum_k beta_k z_rk) per region: the covariates named in ``regions.covariate_effects``, each
+    standardised across regions (z-scores), shift every voluntary hazard by a log hazard ratio of beta_k
+    per standard deviation. 1 everywhere when no covariate is named."""
+    from .params import _did_you_mean
+    from .regions_file import standardised
+
+    effects = params.regions.covariate_effects
+    linear = np.zeros(regions.n)
+    for name, beta in effects.items():
+        if name not in regions.covariates:
+            known = sorted(regions.covariates)
+            available = ", ".join(known) if known else "none (add numeric columns to a network.regions_file)"
+            raise ValueError(f"regions.covariate_effects: unknown covariate {name!r}{_did_you_mean(name, known)}; "
+                             f"covariates of this network: {available}")
+        linear += beta * standardised(np.asarray(regions.covariates[name], float))
+    return np.exp(linear)
+
+
 def relevance(params: Parameters, fit: np.ndarray, key, origins: list) -> np.ndarray:
     """Regions x innovations: whether each reform addresses a need of the region, with probability
     rho^(1 / fit[r,i]) (rho = innovations.relevance: rho at fit 1, more where the reform fits better,

@@ -32,7 +32,7 @@ from .agents import CentralGovernment, Region
 from .engine import State, Structure
 from .innovations import InnovationPlan, add_policies, generate
 from .institutions import (COMMERCE_CATEGORIES, authority, broadcast_weight, commerce_system, correction_probability,
-                           exposure_base, mandate_drive, quality_factor, region_institutions, relevance,
+                           exposure_base, mandate_drive, propensity, quality_factor, region_institutions, relevance,
                            voluntary_factor, voluntary_gain)
 from .mandate import build_schedule
 from .network import build_regions
@@ -218,7 +218,8 @@ class DiffusionModel(mesa.Model):
             mutual_recognition=p.coordination.mutual_recognition,
             prior_mean=spec.prior_mean, prior_precision=1.0 / spec.prior_sd**2,
             scope=self._scope(regions), relevant=relevance(p, self.innovations.fit, self.key, origins),
-            exposure_base=exposure_base(inst), reward_gain=voluntary_gain(inst, p), quality=quality_factor(inst, p),
+            exposure_base=exposure_base(inst), reward_gain=voluntary_gain(inst, p) * propensity(regions, p),
+            quality=quality_factor(inst, p),
             commerce_system=commerce_system(inst), drive=mandate_drive(inst, p), authority=authority(inst, p),
             assessment=inst.assessment_weight.astype(float), penalty=inst.penalty.astype(float),
             correction=correction_probability(inst, p), broadcast=broadcast_weight(inst, p),

@@ -40,6 +40,9 @@ class RegionSet:
     kind: str = "provinces"
     sea_ties: frozenset = frozenset()   # region-number pairs (i < j) joined by sea rather than land
     ftz_years: np.ndarray = None        # when the FTZ opens, in years since the start (inf if none)
+    covariates: dict = field(default_factory=dict)   # name -> values per region (regions file, built-in ones)
+    population: np.ndarray | None = None
+    labels: list[str] | None = None     # display names where they differ from the names (a regions file's name)
 
     def __post_init__(self) -> None:
         if self.ftz_years is None:   # only steps given: the FTZ opens at the start of its step
@@ -70,8 +73,11 @@ def build_regions(params: Parameters, timeline: Timeline, rng: np.random.Generat
     """Regions and ties for the network named in ``params.network``."""
     kind = params.network.kind
     if kind in ("provinces", "prefectures"):
-        return _real_regions_cached(kind, params.network.sea_links, params.regions.capacity_elasticity,
-                                    timeline.start, timeline.step)
+        regions = _real_regions_cached(kind, params.network.sea_links, params.regions.capacity_elasticity,
+                                       timeline.start, timeline.step)
+        return _with_regions_file(regions, params, timeline) if params.network.regions_file else regions
+    if kind == "edge_list" and params.network.regions_file:
+        return _own_regions(params, timeline, rng)
     if kind == "edge_list":
         return _edge_list(params, timeline, rng)
     if kind == "synthetic_prefectures":
@@ -128,11 +134,17 @@ def _provinces(params: Parameters, timeline: Timeline) -> RegionSet:
     for row in clusters.itertuples():
         membership[index[row.province], cluster_names.index(row.cluster)] = 1.0 if row.coverage == "full" else 0.5
     gdp = prov["gdp_per_capita"].to_numpy(float)
+    population = prov["pop_2023"].to_numpy(float) * 1e4
     return RegionSet(names=names, names_zh=prov["name_zh"].tolist(), gdp_per_capita=gdp,
                      base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity), ftz_step=ftz_step,
                      x=prov["lon"].to_numpy(float), y=prov["lat"].to_numpy(float), adjacency=matrix,
                      cluster_names=cluster_names, membership=membership, kind="provinces", sea_ties=sea_ties,
-                     ftz_years=ftz_years)
+                     ftz_years=ftz_years, population=population, covariates=_built_in_covariates(gdp, population))
+
+
+def _built_in_covariates(gdp: np.ndarray, population: np.ndarray) -> dict[str, np.ndarray]:
+    """The covariates the real regions carry without a regions file (data/provinces.csv, 2023)."""
+    return {"log_gdp_per_capita": np.log(gdp), "log_population": np.log(population)}
 
 
 def _ftz_steps(ftz_years: np.ndarray, timeline: Timeline) -> np.ndarray:
@@ -233,12 +245,16 @@ def _prefectures(params: Parameters, timeline: Timeline) -> RegionSet:
     capital = table["capital"].to_numpy(bool)
     gdp = base.gdp_per_capita[province_of]
     ftz_years = np.where(capital, base.ftz_years[province_of], np.inf)
+    area = table["area_km2"].to_numpy(float) if "area_km2" in table.columns else np.ones(len(names))
+    share = area / np.bincount(province_of, weights=area, minlength=base.n)[province_of]
+    population = base.population[province_of] * share
     return RegionSet(names=names, names_zh=table["name_zh"].tolist(), gdp_per_capita=gdp,
                      base_capacity=_capacity_from_gdp(gdp, params.regions.capacity_elasticity),
                      ftz_step=_ftz_steps(ftz_years, timeline), ftz_years=ftz_years,
                      x=table["lon"].to_numpy(float), y=table["lat"].to_numpy(float), adjacency=matrix,
                      cluster_names=base.cluster_names, membership=base.membership[province_of],
-                     kind="prefectures", sea_ties=sea_ties)
+                     kind="prefectures", sea_ties=sea_ties, population=population,
+                     covariates=_built_in_covariates(gdp, population))
 
 
 def _synthetic_prefectures(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
@@ -413,3 +429,99 @@ def _edge_list(params: Parameters, timeline: Timeline, rng: np.random.Generator)
     return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp, base_capacity=capacity,
                      ftz_step=_ftz_steps(ftz_years, timeline), ftz_years=ftz_years, x=x, y=y, adjacency=matrix,
                      cluster_names=[], membership=np.zeros((n, 0)), kind="edge_list")
+
+
+def _circle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    angle = 2 * np.pi * np.arange(n) / n
+    return np.cos(angle), np.sin(angle)
+
+
+def _ties_within(path, names: list[str], regions_path) -> sparse.csr_matrix:
+    """The edge list's ties among the regions of a regions file; RegionsFileError for a region not in it."""
+    from .regions_file import RegionsFileError
+
+    table = read_edge_list(path)
+    index = {name: i for i, name in enumerate(names)}
+    for column in ("source", "target"):
+        unknown = np.flatnonzero(~table[column].isin(index).to_numpy())
+        if unknown.size:
+            name = table[column].iloc[int(unknown[0])]
+            raise RegionsFileError(f"{path}: line {int(unknown[0]) + 2}, column {column!r}: "
+                                   f"{shorten(name, 40)} is not a region of the regions file {str(regions_path)!r}"
+                                   f"{_did_you_mean(name, names)}; add a row for it there, or remove the tie")
+    return _symmetric(len(names), table["source"].map(index), table["target"].map(index), table["weight"])
+
+
+def _file_capacity(table, elasticity: float) -> np.ndarray:
+    if table.capacity is not None:
+        return table.capacity.copy()
+    if table.gdp_per_capita is not None:
+        return _capacity_from_gdp(table.gdp_per_capita, elasticity)
+    return np.ones(table.n)
+
+
+def _own_regions(params: Parameters, timeline: Timeline, rng: np.random.Generator) -> RegionSet:
+    """Your own world: the regions of ``network.regions_file`` (in its order), tied by the optional edge
+    list, with their traits, pilot zones and covariates from the file and nothing from China: no FTZ
+    unless the file's pilot_since (or network.ftz_share) gives one, capacity 1 unless the file says."""
+    from .regions_file import pilot_years, read_regions
+
+    table = read_regions(params.network.regions_file)
+    n = table.n
+    names = list(table.ids)
+    if params.network.edge_list:
+        matrix = _ties_within(params.network.edge_list, names, table.path)
+    else:
+        matrix = sparse.csr_matrix((n, n))
+    capacity = _file_capacity(table, params.regions.capacity_elasticity)
+    if table.has_pilots:
+        ftz_years = pilot_years(table, timeline.start)
+    else:
+        ftz_years = _assign_ftz(capacity, params.network.ftz_share, timeline, rng)
+    x, y = (table.lon, table.lat) if table.lon is not None else _circle(n)
+    labels = table.names if table.names != names else None
+    return RegionSet(names=names, names_zh=list(table.names_zh), gdp_per_capita=(
+                         table.gdp_per_capita if table.gdp_per_capita is not None else np.full(n, np.nan)),
+                     base_capacity=capacity, ftz_step=_ftz_steps(ftz_years, timeline), ftz_years=ftz_years,
+                     x=np.asarray(x, float), y=np.asarray(y, float), adjacency=matrix,
+                     cluster_names=table.cluster_names(), membership=table.membership(), kind="edge_list",
+                     population=table.population, covariates=dict(table.covariates), labels=labels)
+
+
+def _with_regions_file(regions: RegionSet, params: Parameters, timeline: Timeline) -> RegionSet:
+    """The real provinces or prefectures with the traits and covariates of a regions file that names them
+    all: its capacity (or GDP per capita), population, pilot dates, names and covariates replace or add
+    to the embedded ones; ties, clusters and coordinates stay the real ones."""
+    from dataclasses import replace
+
+    from .regions_file import RegionsFileError, pilot_years, read_regions
+
+    table = read_regions(params.network.regions_file)
+    known = set(regions.names)
+    for row, name in enumerate(table.ids):
+        if name not in known:
+            raise RegionsFileError(f"{table.path}: line {row + 2}, column 'id': {shorten(name, 40)} is not one of "
+                                   f"the {regions.n} {params.network.kind}{_did_you_mean(name, regions.names)}; "
+                                   f"use the names of diffusion/data (English), or kind edge_list for your own regions")
+    missing = [name for name in regions.names if name not in set(table.ids)]
+    if missing:
+        raise RegionsFileError(f"{table.path}: no row for {', '.join(missing[:5])}"
+                               f"{' ...' if len(missing) > 5 else ''} ({len(missing)} of the {regions.n} "
+                               f"{params.network.kind}); give one row for every region")
+    order = [table.ids.index(name) for name in regions.names]
+    changes: dict = {"covariates": {**regions.covariates, **{k: v[order] for k, v in table.covariates.items()}}}
+    if table.capacity is not None:
+        changes["base_capacity"] = table.capacity[order]
+    elif table.gdp_per_capita is not None:
+        changes["gdp_per_capita"] = table.gdp_per_capita[order]
+        changes["base_capacity"] = _capacity_from_gdp(changes["gdp_per_capita"], params.regions.capacity_elasticity)
+    if table.population is not None:
+        changes["population"] = table.population[order]
+    if table.has_pilots:
+        ftz_years = pilot_years(table, timeline.start)[order]
+        changes.update(ftz_years=ftz_years, ftz_step=_ftz_steps(ftz_years, timeline))
+    if table.names != table.ids:
+        changes["labels"] = [table.names[k] for k in order]
+    if table.names_zh != table.names:
+        changes["names_zh"] = [table.names_zh[k] for k in order]
+    return replace(regions, **changes)

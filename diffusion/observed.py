@@ -1,9 +1,9 @@
 """Observed adoptions: a plain table ``region, policy, adopted[, category]`` read, checked and put on a timeline.
 
-Any set of jurisdictions can be used. The regions are those of the network the data come with: the 31
-provinces when every region in the table is a province (names as in ``data/provinces.csv``, English or
-Chinese), otherwise the regions of the edge list given with ``--edges``. A region of the network that
-never appears in the table simply never adopted.
+Any set of jurisdictions can be used. The regions are those of the scenario's network: its regions file
+and edge list (``network.regions_file``, ``network.edge_list``), or a synthetic graph's; ``--edges``
+replaces the scenario's ties; the 31 provinces by default (names as in ``data/provinces.csv``, English
+or Chinese). A region of the network that never appears in the table simply never adopted.
 
 ``adopted`` is a year (``2016``), a month (``2016-05``), a day (``2016-05-17``) or a quarter
 (``2016Q2``). When every date is a bare year the data are observed in years; otherwise in the
@@ -173,31 +173,56 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return table
 
 
-def _network_regions(path: Path, names: list[str], edges: Path | None) -> tuple[list[str], dict]:
-    """The regions of the network the data live on, and the network parameters that build it."""
+def _network_regions(path: Path, names: list[str], edges: Path | None, params=None) -> tuple[list[str], dict]:
+    """The regions of the network the data live on, and the network parameters that build it: those of
+    ``--edges`` (with the scenario's regions file, if it names one), else the scenario's own network
+    (``params``: its edge list, regions file or synthetic graph), else the 31 provinces."""
     from .network import read_edge_list
 
+    net = None if params is None else params.network
+    own = net is not None and (net.kind != "provinces" or net.regions_file)
     if edges is not None:
         try:
             table = read_edge_list(edges)
         except ValueError as error:
             raise ObservedDataError(str(error).replace("network.edge_list: ", "--edges: ")) from None
-        regions = list(dict.fromkeys(list(table["source"]) + list(table["target"])))
         network = {"kind": "edge_list", "edge_list": str(Path(edges).resolve())}
+        if net is not None and net.regions_file and net.kind == "edge_list":
+            network["regions_file"] = net.regions_file
+            regions = _world_names(params.model_copy(update={"network": net.model_copy(update=network)}))
+        else:
+            regions = list(dict.fromkeys(list(table["source"]) + list(table["target"])))
+        where, hint = f"the edge list {str(edges)!r}", "add it to the edge list"
+    elif own:
+        regions = _world_names(params)
+        network = {"kind": net.kind, "edge_list": net.edge_list, "regions_file": net.regions_file}
+        source = net.regions_file or net.edge_list
+        where = f"the scenario's network ({net.kind}{': ' + str(source) if source else ''})"
+        hint = "add it to the regions file" if net.regions_file else "use the regions of the scenario's network"
     else:
         regions = china.provinces()["name_en"].tolist()
         network = {"kind": "provinces"}
+        where = "the 31 provinces (data/provinces.csv)"
+        hint = ("use a province name as in data/provinces.csv, or give your own regions in the scenario "
+                "(network.regions_file, network.edge_list) or their ties with --edges")
     unknown = [n for n in dict.fromkeys(names) if n not in regions]
     if unknown:
         line = names.index(unknown[0]) + 2
-        where = f"the edge list {str(edges)!r}" if edges is not None else "the 31 provinces (data/provinces.csv)"
-        hint = ("add it to the edge list" if edges is not None else
-                "use a province name as in data/provinces.csv, or give your own regions' ties with --edges FILE")
         raise ObservedDataError(f"{path}: line {line}, column 'region': {shorten(unknown[0], CELL_CHARS)} is not a "
                                 f"region of {where}"
                                 f"{_did_you_mean(unknown[0], regions)}; {hint}"
                                 + (f" ({len(unknown)} unknown regions in all)" if len(unknown) > 1 else ""))
     return regions, network
+
+
+def _world_names(params) -> list[str]:
+    """The region names of a scenario's network (its first replicate's, for a random graph)."""
+    from . import streams
+    from .network import build_regions
+
+    timeline = Timeline(params.time.start, params.time.step, 1)
+    rng = streams.generator(streams.run_key(0, 0), streams.NETWORK)
+    return list(build_regions(params, timeline, rng).names)
 
 
 def _province_names(table: pd.DataFrame) -> pd.Series:
@@ -211,15 +236,19 @@ def _province_names(table: pd.DataFrame) -> pd.Series:
     return table["region"].map(lambda n: to_en.get(n, n))
 
 
-def read_observed(path: str | Path, edges: str | Path | None = None, period_months: int = 3) -> ObservedAdoptions:
-    """Read and check an observed adoption table; ObservedDataError naming file, line and column on any problem."""
+def read_observed(path: str | Path, edges: str | Path | None = None, period_months: int = 3,
+                  params=None) -> ObservedAdoptions:
+    """Read and check an observed adoption table; ObservedDataError naming file, line and column on any problem.
+
+    The regions are those of ``edges`` when given, else of the scenario's network (``params``, a
+    Parameters: its edge list and regions file), else the 31 provinces."""
     path = Path(path)
     edges = Path(edges) if edges is not None else None
     table = _read_csv(path)
-    if edges is None:
+    if edges is None and (params is None or params.network.kind == "provinces"):
         table["region"] = _province_names(table)
     names = table["region"].tolist()
-    regions, network = _network_regions(path, names, edges)
+    regions, network = _network_regions(path, names, edges, params)
 
     key = table[["region", "policy"]]
     duplicated = key.duplicated(keep=False).to_numpy()

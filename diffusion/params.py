@@ -26,6 +26,7 @@ PATHWAYS = ("plan_pilot", "request_authorise", "autonomy_absorption")
 NetworkKind = Literal["provinces", "prefectures", "synthetic_prefectures", "small_world", "scale_free", "random",
                       "complete", "edge_list"]
 NETWORK_KINDS = get_args(NetworkKind)
+CHINA_KINDS = ("provinces", "prefectures", "synthetic_prefectures")   # built on the real provinces
 CHANNELS = ("spontaneous", "learning", "competition", "mandate")
 
 Leadership = Literal["reform_office", "leading_group", "joint_conference", "none"]
@@ -170,19 +171,39 @@ class NetworkParams(Section):
                         description="Watts-Strogatz rewiring probability (small_world only).",
                         why="Standard small-world regime (Watts & Strogatz 1998).")
     edge_list: str | None = P(None, unit="path",
-                              description="CSV file with columns source,target[,weight] (edge_list only).",
+                              description="CSV file with columns source,target[,weight] (edge_list only); with a "
+                              "regions file it may name only the file's regions, and may leave some isolated.",
                               why="No default: user-supplied networks are optional.")
+    regions_file: str | None = P(None, unit="path",
+                                 description="CSV file of your own regions: id, optional name, name_zh, lon, lat, "
+                                 "capacity, population, gdp_per_capita, pilot_since, clusters and any number of "
+                                 "numeric covariates (edge_list: the regions of the world; provinces or "
+                                 "prefectures: traits and covariates of the real regions, by their names). See "
+                                 "docs/data.md.",
+                                 why="No default: the embedded China default needs none.")
     sea_links: bool = P(True, unit="-", description="Include the sea links: Guangdong-Hainan (provinces, "
                         "synthetic_prefectures); Zhanjiang-Haikou, Ningbo-Zhoushan and Wenchang-Sansha (prefectures).",
                         why="Without them Hainan (and Zhoushan, Sansha) are isolated (data/README.md, data/geo/README.md).")
-    ftz_share: float = P(22 / 31, unit="share", ge=0, le=1,
-                         description="Share of synthetic regions that become FTZs, in the 7 historical waves.",
-                         why="22 of 31 provinces host an FTZ by 2023 (data/ftz.csv).")
+    ftz_share: float | None = P(None, unit="share", ge=0, le=1,
+                                description="Share of the regions of a synthetic graph or user edge list that become "
+                                "FTZs, opening in the 7 historical waves (a regions file says its pilots itself). "
+                                "Omitted: none, since such a world is not China (the real networks have the real FTZs).",
+                                why="A world that is not China carries no China unless it asks: 22 / 31 (the provincial "
+                                    "share, data/ftz.csv) reproduces the historical waves on a synthetic graph.")
+
+    @property
+    def china(self) -> bool:
+        """Whether the network is built on the real provinces (and so inherits their FTZs and batches)."""
+        return self.kind in CHINA_KINDS
 
     @model_validator(mode="after")
     def _edge_list_needs_file(self) -> NetworkParams:
-        if self.kind == "edge_list" and not self.edge_list:
-            raise ValueError("kind 'edge_list' needs network.edge_list: the path of a CSV with columns source,target")
+        if self.kind == "edge_list" and not self.edge_list and not self.regions_file:
+            raise ValueError("kind 'edge_list' needs network.edge_list (the path of a CSV with columns source,target) "
+                             "or network.regions_file (a CSV of regions, with id), or both")
+        if self.regions_file and self.kind not in ("edge_list", "provinces", "prefectures"):
+            raise ValueError(f"network.regions_file goes with kind edge_list (your own regions) or provinces or "
+                             f"prefectures (traits of the real ones), not with {self.kind}")
         return self
 
 
@@ -380,11 +401,13 @@ class MandateChannel(Section):
     weight_per_year: float = P(2.4, unit="1/year", ge=0, le=200,
                                description="Hazard of complying with a binding item for a region of capacity 1 with a leading group.",
                       why="Most mandated items are reported done within about a year; assumed.")
-    schedule: Literal["historical", "periodic", "none"] = P(
-        "historical", unit="-", description="'historical': batches at the real dates and sizes, and after the "
+    schedule: Literal["historical", "periodic", "none"] | None = P(
+        None, unit="-", description="'historical': batches at the real dates and sizes, and after the "
         "end of the record projected batches every interval_months; 'periodic': every interval_months from "
-        "first_batch; 'none': no batches (only the central policies of the policies block).",
-        why="Reproduces the 7 real batches (data/batches.csv) and best-practice lists (data/best_practices.csv).")
+        "first_batch; 'none': no batches (only the central policies of the policies block). Omitted: "
+        "historical on the networks built on the real provinces, none on any other.",
+        why="Reproduces the 7 real batches (data/batches.csv) and best-practice lists (data/best_practices.csv); "
+            "a world that is not China gets no Chinese batches unless it asks for them.")
     interval_months: float = P(12, unit="months", gt=0, le=1200,
                                description="Months between batches after the historical ones (or always, if periodic).",
                                why="Yearly, the usual rhythm of batches.")
@@ -550,6 +573,149 @@ class CoordinationParams(Section):
                                 why="Yearly rotation (seed 001).")
 
 
+# ------------------------------------------------------------------------------------ collaboration
+COMPENSATION_MODES = ("none", "cluster", "centre")
+
+
+def _known_category_list(value: list[str]) -> list[str]:
+    """A list of category names of data/categories_349.csv (a sentence naming the unknown one otherwise)."""
+    from .china import category_weights
+
+    known = tuple(category_weights())
+    unknown = [name for name in value if name not in known]
+    if unknown:
+        raise ValueError(f"unknown category {shorten(unknown[0])}{_did_you_mean(unknown[0], known)}; the "
+                         f"categories are {', '.join(known)} (data/categories_349.csv)")
+    return value
+
+
+class BenefitSharingParams(Section):
+    """Who gains from a joint cross-region reform, and whether the losers are compensated (seed 001)."""
+
+    joint_categories: list[str] = P(
+        ["regional coordination"], unit="-",
+        description="Categories whose FTZ reforms are joint reforms of the piloting region's partners (names from "
+        "data/categories_349.csv); their gains are split among the participants.",
+        why="seed 001: joint cross-region reforms are where unequal benefits (利益分配不均) arise; the regional "
+            "coordination category (5 of the 349, seed 000 Table 1) is the cross-region one. Which other reforms "
+            "are joint is a design question: widen the list to test it.")
+    joint_policies: bool = P(
+        True, unit="-", description="Central policies piloted jointly by two or more regions, or issued to "
+        "named clusters or regions, are joint reforms of those regions (whatever their category).",
+        why="seed 001: joint pilots of a cluster (长三角 一网通办, 一单两检) share their gains among the members.")
+    participants: Literal["smallest_cluster", "all_clusters"] = P(
+        "smallest_cluster", unit="-",
+        description="Who shares a joint FTZ reform: the members of the smallest cluster (data/clusters.csv) the "
+        "piloting region belongs to with at least one other member, or of all its clusters; a region in no such "
+        "cluster shares it with its network neighbours.",
+        why="Cross-region reforms are made in the closest integration area (seed 001: the Yangtze River Delta, "
+            "Chengdu-Chongqing); the neighbours of a region outside every cluster stand for its cooperation area "
+            "(e.g. Guangdong's pan-Pearl River Delta). Assumed.")
+    inequality: float = P(
+        0.0, unit="-", ge=0, le=10,
+        description="How unequally a joint reform's gains are split: participant r's share is proportional to "
+        "capacity_r ** inequality (0: equal shares).",
+        why="seed 001: the gains of joint reforms land mostly in the core regions (利益分配不均; the siphon effect "
+            "of the richer members). 0 by default, today's model (every region's benefit is its own); the size is "
+            "assumed: 1 gives a region twice as rich (capacity x 1.4) a 40% larger share.")
+    compensation: Literal["none", "cluster", "centre"] = P(
+        "none", unit="-",
+        description="Benefit compensation (利益补偿): none; cluster (the members transfer part of the winners' "
+        "excess to the losers, zero-sum); centre (central transfers top up the losers; the winners keep theirs).",
+        why="seed 001: the leading group's benefit-compensation mechanism balances regional interests by fiscal "
+            "transfers (中央财政补贴, 确保输出地不吃亏); seed 003: a win-win benefit-distribution mechanism "
+            "(共赢的利益分配机制). Off by default.")
+    compensation_rate: float = P(
+        0.5, unit="0-1", ge=0, le=1,
+        description="Share of the gap to a fair share that compensation closes (used when compensation is not none).",
+        why="Half: transfers are partial (assumed); 1 restores fair shares.")
+
+    @field_validator("joint_categories")
+    @classmethod
+    def _joint_categories(cls, value: list[str]) -> list[str]:
+        return _known_category_list(value)
+
+
+class IndustryChainParams(Section):
+    """Industrial-chain linkage among FTZs: an industry reform is worth more where linked FTZs adopt it (seed 003)."""
+
+    complementarity: float = P(
+        0.0, unit="factor", ge=0, le=10,
+        description="Extra value of an industry reform to a region when every FTZ linked to it along an industry "
+        "chain (data/industry_links.csv) has adopted it: value x (1 + complementarity x share of linked FTZs that "
+        "adopted).",
+        why="seed 003: industrial coordination among FTZs (产业协同联动) makes reforms complementary along the chain "
+            "(上下游互补, 效能倍增); seed 001: Shanghai R&D, Anhui manufacturing, Jiangsu logistics. 0 by default, "
+            "today's model; the size is assumed: 1 doubles the value once all partners adopted.")
+    categories: list[str] = P(
+        ["industry"], unit="-", description="Categories whose reforms are complementary along industry chains.",
+        why="The industry category (36 of the 349, seed 000 Table 1) holds the reforms of industrial policy; "
+            "seed 003 also names factor resources and trade. Assumed.")
+    synthetic_hops: int = P(
+        2, unit="ties", ge=1, le=10,
+        description="On networks without the packaged industry links (synthetic graphs, edge lists): FTZ regions "
+        "are linked when at most this many network ties apart.",
+        why="Industry chains run along corridors between nearby FTZs (seed 003: 跨区域联动); two ties reach a "
+            "neighbour's neighbour. Assumed.")
+
+    @field_validator("categories")
+    @classmethod
+    def _chain_categories(cls, value: list[str]) -> list[str]:
+        return _known_category_list(value)
+
+
+class GovernanceParams(Section):
+    """Two levels of collaborative governance (seed 004): central-local and local-level coordination."""
+
+    central_local: float = P(
+        0.0, unit="0-1", ge=0, le=1,
+        description="Central-local coordination (央地协同: among ministries and between centre and provinces): "
+        "shortens the request-authorise lag to lag x (1 - central_local) and raises the share of local requests "
+        "the centre authorises from authorised_share towards 1.",
+        why="seed 004: central authorisation does not fully meet local needs (部委授权不足, 跑部前进); better "
+            "central-local coordination makes authorisation fit local requests. 0 = the model's reference level, "
+            "today's model; effect sizes assumed.")
+    authorised_share: float = P(
+        1.0, unit="share", ge=0, le=1,
+        description="Share of request-authorise pilots the centre authorises at central_local 0 (unauthorised "
+        "requests never become pilots); central_local c authorises authorised_share + (1 - authorised_share) x c.",
+        why="1 reproduces today's model (every request becomes a pilot); seed 004 reports that many requests go "
+            "unanswered: set below 1 to study it.")
+    local: float = P(
+        0.0, unit="0-1", ge=0, le=1,
+        description="Local-level coordination (地方层级协同: provincial departments, FTZ areas, firms and social "
+        "organisations): raises implementation quality by quality_gain x local x firm weight of the reform.",
+        why="seed 004: local implementation and public services do not fully meet firms' expectations; partnership "
+            "with firms and joint platforms fit them better. 0 = the reference level, today's model.")
+    quality_gain: float = P(
+        0.5, unit="factor", ge=0, le=10,
+        description="Largest rise in implementation quality from local-level coordination (local 1, a firm-facing "
+        "reform).",
+        why="Assumed: half again as good, about the distance between the leading group's and no leadership's "
+            "coordination factor (1.05 vs 0.75, seed 000).")
+    firm_categories: list[str] = P(
+        ["investment", "trade"], unit="-", description="Categories of reforms firms use directly (firm weight 1).",
+        why="seed 004: local coordination is about matching what market actors (市场主体) expect; investment and "
+            "trade facilitation are the reforms firms deal with (seed 000: 97 + 84 of the 349).")
+    other_weight: float = P(
+        0.5, unit="0-1", ge=0, le=1,
+        description="Firm weight of the other categories (how much local-level coordination helps them).",
+        why="Departments must still coordinate for every reform (条块); half assumed.")
+
+    @field_validator("firm_categories")
+    @classmethod
+    def _firm_categories(cls, value: list[str]) -> list[str]:
+        return _known_category_list(value)
+
+
+class CollaborationParams(Section):
+    """Benefit sharing, industrial-chain linkage and collaborative governance (seeds 001, 003, 004); off by default."""
+
+    benefit_sharing: BenefitSharingParams = Field(default_factory=BenefitSharingParams)
+    industry_chain: IndustryChainParams = Field(default_factory=IndustryChainParams)
+    governance: GovernanceParams = Field(default_factory=GovernanceParams)
+
+
 # ----------------------------------------------------------------------------------------- regions
 class RegionOverride(Section):
     """Institutions or traits of one region that differ from the scenario-wide setting."""
@@ -589,9 +755,28 @@ class RegionParams(Section):
                                            why="不能改: some regions cannot reform for lack of capacity (seed 000); "
                                                "local resources drive voluntary adoption (Berry & Berry 1990; Zhu "
                                                "2014). Same exponent as quality, assumed.")
+    covariate_effects: dict[str, float] = P(
+        {}, unit="log hazard ratio per sd",
+        description="Covariates of the regions file (or the real regions' built-in ones) that shift a region's "
+        "propensity to adopt voluntarily: every voluntary hazard x exp(sum_k beta_k z_rk), z_rk the covariate "
+        "standardised across regions. Binding mandates are not affected.",
+        why="None: the embedded default has no covariates in it. Internal determinants enter the hazard of "
+            "adoption in the event-history tradition (Berry & Berry 1990); calibration can fit the coefficients.")
     overrides: dict[str, RegionOverride] = P({}, unit="-",
                                              description="Per-region institutions or traits, keyed by region name.",
                                              why="None: the default applies one design everywhere.")
+
+    @field_validator("covariate_effects")
+    @classmethod
+    def _effects(cls, value: dict) -> dict:
+        for name, beta in value.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
+                raise ValueError(f"covariate {shorten(name)}: a covariate's name is letters, digits and '_' (a "
+                                 f"column of the regions file)")
+            if not -10 <= beta <= 10:
+                raise ValueError(f"coefficient of {name!r} must be between -10 and 10 log hazard ratios per sd "
+                                 f"(got {beta:g})")
+        return value
 
 
 # ------------------------------------------------------------------------------------------ failure
@@ -736,6 +921,7 @@ class Parameters(Section):
     channels: ChannelParams = Field(default_factory=ChannelParams)
     institutions: InstitutionParams = Field(default_factory=InstitutionParams)
     coordination: CoordinationParams = Field(default_factory=CoordinationParams)
+    collaboration: CollaborationParams = Field(default_factory=CollaborationParams)
     regions: RegionParams = Field(default_factory=RegionParams)
     failure: FailureParams = Field(default_factory=FailureParams)
     output: OutputParams = Field(default_factory=OutputParams)
@@ -758,6 +944,18 @@ class Parameters(Section):
         return self
 
     @model_validator(mode="after")
+    def _world_defaults(self) -> Parameters:
+        """Fill the settings whose default depends on the world (see WORLD_DEFAULTS): China's FTZ waves and
+        batch schedule on the networks built on the real provinces, none elsewhere. Filled values are not
+        marked as set, so a copy with another network derives them again (``with_changes``)."""
+        china = self.network.china
+        for path, (on_china, elsewhere) in WORLD_DEFAULTS.items():
+            section, name = _section(self, path)
+            if getattr(section, name) is None:
+                object.__setattr__(section, name, on_china if china else elsewhere)   # not marked as set
+        return self
+
+    @model_validator(mode="after")
     def _risk_range(self) -> Parameters:
         if self.innovations.risk_min > self.innovations.risk_max:
             raise ValueError(f"innovations.risk_min ({self.innovations.risk_min}) must not exceed "
@@ -766,6 +964,45 @@ class Parameters(Section):
 
 
 # ------------------------------------------------------------------------------------------ helpers
+#: settings whose default depends on whether the world is China: dotted path -> (on the networks built on
+#: the real provinces, on any other network). A scenario that sets them keeps its value.
+WORLD_DEFAULTS = {
+    "network.ftz_share": (22 / 31, 0.0),
+    "channels.mandate.schedule": ("historical", "none"),
+}
+
+
+def _section(params: BaseModel, dotted: str) -> tuple[BaseModel, str]:
+    *parents, name = dotted.split(".")
+    node = params
+    for part in parents:
+        node = getattr(node, part)
+    return node, name
+
+
+def inherited_world_defaults(params: BaseModel) -> dict[str, Any]:
+    """The world-dependent settings (WORLD_DEFAULTS) a scenario did not set, with the values it got."""
+    out = {}
+    for path in WORLD_DEFAULTS:
+        section, name = _section(params, path)
+        if name not in section.model_fields_set:
+            out[path] = getattr(section, name)
+    return out
+
+
+def dump_as_given(params: BaseModel) -> dict:
+    """``model_dump(mode="json")`` with the world-dependent settings the scenario left unset removed, so
+    that validating the result derives them again from its (possibly changed) network."""
+    data = params.model_dump(mode="json")
+    for path in inherited_world_defaults(params):
+        *parents, name = path.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        node.pop(name, None)
+    return data
+
+
 def _did_you_mean(word: str, choices) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -884,7 +1121,7 @@ def make_parameters(data: dict | None = None, **sections: Any) -> Parameters:
 
 def with_changes(params: Parameters, changes: dict[str, Any]) -> Parameters:
     """Return a copy with dotted-path changes applied, e.g. {"institutions.fault_tolerance": 0.9}; validated."""
-    data = params.model_dump(mode="json")
+    data = dump_as_given(params)
     for dotted, value in changes.items():
         if renamed(dotted):
             raise ValueError(renamed(dotted))
@@ -896,11 +1133,13 @@ def with_changes(params: Parameters, changes: dict[str, Any]) -> Parameters:
             if not isinstance(node, dict) or part not in node:
                 raise ValueError(f"{dotted}: no such parameter{_did_you_mean(part, node if isinstance(node, dict) else [])}")
             node = node[part]
-        if not isinstance(node, dict) or (parts[-1] not in node and not _is_mapping_param(dotted)):
+        if not isinstance(node, dict) or (parts[-1] not in node and not _is_mapping_param(dotted)
+                                          and dotted not in WORLD_DEFAULTS):
             raise ValueError(f"{dotted}: no such parameter{_did_you_mean(parts[-1], node if isinstance(node, dict) else [])}")
         node[parts[-1]] = value
     return make_parameters(data)
 
 
 def _is_mapping_param(dotted: str) -> bool:
-    return dotted.startswith("regions.overrides.") or dotted == "regions.overrides"
+    return (dotted.startswith("regions.overrides.") or dotted == "regions.overrides"
+            or dotted.startswith("regions.covariate_effects."))

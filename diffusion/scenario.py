@@ -37,8 +37,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from .params import (LATEST_END, MAX_YEARS, Checked, Parameters, _did_you_mean, describe_errors, make_parameters,
-                     shorten)
+from .params import (LATEST_END, MAX_YEARS, Checked, Parameters, _did_you_mean, describe_errors, dump_as_given,
+                     make_parameters, shorten)
 from .timeline import Timeline
 
 LIBRARY_ENV = "FTZ_DIFFUSION_SCENARIOS"
@@ -199,7 +199,7 @@ class Scenario(Parameters):
     # ----------------------------------------------------------------------------------------
     def parameters(self) -> Parameters:
         """The model parameters of this scenario, with steps/until applied to time.years."""
-        data = {k: v for k, v in self.model_dump(mode="json").items() if k in Parameters.model_fields}
+        data = {k: v for k, v in dump_as_given(self).items() if k in Parameters.model_fields}
         if self.steps is not None:
             data["time"]["years"] = self.steps * self.time.dt
         elif self.until is not None:

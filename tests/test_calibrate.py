@@ -284,14 +284,16 @@ def test_a_calibration_that_should_not_be_trusted_says_why(synthetic, tmp_path):
 
     import diffusion as d
 
-    # a learning weight of at most 0.3 a year (the default is 1.0; the truth 4.0): written per quarter?
-    scenario = write_scenario(tmp_path, {"parameters": {"channels.learning.weight_per_year": {"min": 0, "max": 0.3}},
+    # a relevance of at most 0.2 (the truth is 0.85: coverage tells) and a learning weight of at most 0.3 a
+    # year (the default is 1.0; the truth 4.0): written per quarter?
+    scenario = write_scenario(tmp_path, {"parameters": {"innovations.relevance": {"min": 0.0, "max": 0.2},
+                                                        "channels.learning.weight_per_year": {"min": 0, "max": 0.3}},
                                          "simulations": 40, "accept": 0.3, "predictive": 4}, name="untrusted")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = d.calibrate(scenario, data=synthetic / "observed.csv")
     said = " ".join(result.warnings)
-    assert "fewer than the documented minimum of 100 per parameter" in said          # 40 simulations
-    assert "piles against the prior's upper bound" in said                           # the truth (2.0) is outside
+    assert "fewer than the documented minimum of 100 per parameter" in said          # 40 simulations for 2
+    assert "innovations.relevance: the posterior piles against the prior's upper bound" in said   # 0.85 is outside
     assert "as if written per step" in said
     assert len(caught) >= 3
