@@ -41,7 +41,7 @@ from .results import atomic_folder, folder_lock, write_json, write_tables
 from .scenario import (RISK_BYTES_PER_CELL, Scenario, check_observed_rows, check_resources, design_parts, dump_yaml,
                        load_scenario)
 
-KINDS = ("run", "compare", "sweep", "sensitivity", "discovery", "attribution", "calibration")
+KINDS = ("run", "compare", "sweep", "sensitivity", "discovery", "attribution", "calibration", "forecast")
 
 
 # ------------------------------------------------------------------------------------ scenarios
@@ -845,3 +845,61 @@ def _lookup_default(params, dotted: str):
     except AttributeError:
         return None
     return node if isinstance(node, (int, float)) else None
+
+
+# ------------------------------------------------------------------------------------- forecast
+class ForecastResult(Result):
+    """A forecast from a calibration's posterior (or a backtest of one): curves with bands, each policy's
+    adopters, paired differences between designs, and the draws."""
+
+    def summary(self) -> pd.DataFrame:
+        if "backtest" in self.tables:
+            return pd.DataFrame([self.meta["backtest"]])
+        return self.tables["differences"] if len(self.tables["differences"]) else self.tables["policies"]
+
+    def wide(self) -> pd.DataFrame:
+        return self.tables["draws"]
+
+    def figures(self, lang="en", size="page"):
+        from . import charts
+
+        out = {"forecast_curves": lambda: charts.forecast_curves(self.tables["curves"], lang, size,
+                                                                  backtest=self.tables.get("backtest"))}
+        if len(self.tables["differences"]):
+            out["forecast_differences"] = lambda: charts.forecast_differences(self.tables["differences"], lang, size)
+        return out
+
+
+def _forecast_result(name: str, sc: Scenario, result: dict, backend, kind: str = "forecast") -> ForecastResult:
+    meta = {**_meta(sc, backend, result["meta"]["timings"]["wall_seconds"]), **result["meta"]}
+    meta["resolved"] = sc.resolved()
+    return ForecastResult(kind, name, result["tables"], meta=meta)
+
+
+def forecast(calibration, designs=(), *, until: str, draws: int = 100, seed: int | None = None, workers: int = 1,
+             backend=None, progress=None) -> ForecastResult:
+    """Continue a calibration's observed history to ``until`` for each design (scenario files or library
+    names; default: the calibrated scenario), with ``draws`` parameter vectors from its posterior and
+    common random numbers across designs (docs/calibration.md, "Forecasts")."""
+    from .forecasting import forecast as run_forecast
+    from .forecasting import load_calibration
+
+    fitted = load_calibration(calibration)
+    chosen = _backend(backend, workers)
+    result = run_forecast(calibration, list(designs), until=until, draws=draws, seed=seed, workers=chosen.workers,
+                          backend=chosen, progress=progress, fitted=fitted)
+    return _forecast_result(f"{fitted.scenario.name}-forecast", fitted.scenario, result, chosen)
+
+
+def backtest(calibration, cutoff: str, *, draws: int = 100, simulations: int | None = None, workers: int = 1,
+             backend=None, progress=None) -> ForecastResult:
+    """Fit the calibration again on its data up to ``cutoff``, forecast the rest and score the forecast:
+    the share of later periods whose observed curve lies inside the 90% band (meta['backtest'])."""
+    from .forecasting import backtest as run_backtest
+    from .forecasting import load_calibration
+
+    fitted = load_calibration(calibration)
+    chosen = _backend(backend, workers)
+    result = run_backtest(calibration, cutoff, draws=draws, simulations=simulations, workers=chosen.workers,
+                          backend=chosen, progress=progress)
+    return _forecast_result(f"{fitted.scenario.name}-backtest", fitted.scenario, result, chosen)

@@ -39,7 +39,7 @@ from matplotlib.figure import Figure
 from .charts import CHANNEL_COLOURS, PALETTE, house_style
 from .i18n import LANGS, category_name, channel_name, region_name, t
 from .model import DiffusionModel
-from .params import CHANNELS, FEEDBACK_MODES, LEADERSHIP_MODELS, with_changes
+from .params import CHANNELS, COMPENSATION_MODES, FEEDBACK_MODES, LEADERSHIP_MODELS, with_changes
 from .scenario import Scenario, load_scenario
 
 SCENARIO_ENV = "FTZ_DIFFUSION_SCENARIO"
@@ -91,6 +91,13 @@ CONTROLS: tuple[Control, ...] = (
     Control("assessment_weight", "institutions.incentives.assessment_weight", "slider", "app_assessment", 3.0, 0.1),
     Control("reward", "institutions.incentives.reward", "slider", "app_reward", 2.0, 0.1),
     Control("penalty", "institutions.incentives.penalty", "slider", "app_penalty", 2.0, 0.1),
+    Control("inequality", "collaboration.benefit_sharing.inequality", "slider", "app_inequality", 4.0, 0.1),
+    Control("compensation", "collaboration.benefit_sharing.compensation", "choice", "app_compensation",
+            choices=COMPENSATION_MODES),
+    Control("complementarity", "collaboration.industry_chain.complementarity", "slider", "app_complementarity",
+            4.0, 0.1),
+    Control("central_local", "collaboration.governance.central_local", "slider", "app_central_local", 1.0, 0.05),
+    Control("local", "collaboration.governance.local", "slider", "app_local", 1.0, 0.05),
     Control("network", "network.kind", "choice", "app_network", choices=NETWORKS, lever=False),
 )
 CONTROL = {control.name: control for control in CONTROLS}

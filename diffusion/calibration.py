@@ -68,20 +68,24 @@ def _row_normalised(adjacency: sparse.spmatrix) -> sparse.csr_matrix:
     return sparse.diags(inverse) @ sparse.csr_matrix(adjacency)
 
 
-def risk_set(steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix) -> RiskSet:
+def risk_set(steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix,
+             covariates: np.ndarray | None = None) -> RiskSet:
     """The discrete-time risk set of an adoption matrix (regions x policies; 0 = never).
 
     A region is at risk of adopting policy p in step t when p has been introduced (its first adoption
     is at step b_p <= t), the region has not adopted it before t, and it is not p's first adopter.
     Covariates: the share of the region's neighbours that had adopted p by the end of t - 1, and
-    log(1 + t - b_p), the time since introduction.
+    log(1 + t - b_p), the time since introduction, then the region's own ``covariates`` (regions x k,
+    fixed over time: standardised values of the regions file's columns), so that the neighbour effect
+    is estimated net of them.
     """
+    extra = np.zeros((steps.shape[0], 0)) if covariates is None else np.asarray(covariates, float)
     adopted_at, birth = adoption_times(steps, horizon)
     origin = adopted_at.argmin(axis=0)
     norm = _row_normalised(adjacency)
     first = np.zeros(steps.shape, dtype=bool)
     first[origin, np.arange(steps.shape[1])] = True
-    shares, times, outcomes = [], [], []
+    shares, times, outcomes, own = [], [], [], []
     for t in range(int(birth.min()), horizon + 1):
         live = np.flatnonzero(birth <= t)
         if live.size == 0:
@@ -94,11 +98,12 @@ def risk_set(steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix) -> Ris
         rows, cols = np.nonzero(at_risk)
         shares.append(share[rows, cols])
         times.append(np.log1p(t - birth[live][cols]))
+        own.append(extra[rows])
         outcomes.append(at[rows, cols] == t)
     if not shares:
-        return RiskSet(np.zeros((0, len(TERMS))), np.zeros(0))
+        return RiskSet(np.zeros((0, len(TERMS) + extra.shape[1])), np.zeros(0))
     share = np.concatenate(shares)
-    X = np.column_stack([np.ones_like(share), share, np.concatenate(times)])
+    X = np.column_stack([np.ones_like(share), share, np.concatenate(times), np.concatenate(own)])
     return RiskSet(X, np.concatenate(outcomes).astype(float))
 
 
@@ -125,20 +130,23 @@ def logit_irls(X: np.ndarray, y: np.ndarray, start: np.ndarray | None = None, ri
     return beta
 
 
-def event_history(steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix, start=None) -> np.ndarray:
-    """Logit coefficients (TERMS) of the discrete-time event-history model of an adoption matrix."""
-    risk = risk_set(steps, horizon, adjacency)
+def event_history(steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix, start=None,
+                  covariates: np.ndarray | None = None) -> np.ndarray:
+    """Logit coefficients (TERMS, then one per covariate) of the discrete-time event-history model of an
+    adoption matrix."""
+    risk = risk_set(steps, horizon, adjacency, covariates)
     return logit_irls(risk.X, risk.y, start)
 
 
-def event_history_statsmodels(steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix) -> pd.DataFrame:
+def event_history_statsmodels(steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix,
+                              covariates: np.ndarray | None = None, names: tuple[str, ...] = ()) -> pd.DataFrame:
     """The same event-history logit fitted by statsmodels: coefficient, standard error, z, p, 95% CI."""
     import statsmodels.api as sm
 
-    risk = risk_set(steps, horizon, adjacency)
+    risk = risk_set(steps, horizon, adjacency, covariates)
     fit = sm.Logit(risk.y, risk.X).fit(disp=0, maxiter=200)
     interval = np.asarray(fit.conf_int(0.05))
-    return pd.DataFrame({"term": TERMS, "coefficient": fit.params, "std_error": fit.bse, "z": fit.tvalues,
+    return pd.DataFrame({"term": TERMS + tuple(names), "coefficient": fit.params, "std_error": fit.bse, "z": fit.tvalues,
                          "p_value": fit.pvalues, "ci_low": interval[:, 0], "ci_high": interval[:, 1],
                          "records": len(risk.y), "events": int(risk.y.sum())})
 
@@ -152,19 +160,32 @@ class StatisticsDesign:
     taus: np.ndarray          # times since introduction at which the curve enters the distance
     curve_taus: np.ndarray    # every time since introduction with at least half the policies exposed
     adjacency: sparse.csr_matrix
+    covariate_names: tuple[str, ...] = ()
+    covariates: np.ndarray | None = None     # regions x covariates, standardised (event-history terms)
 
     @classmethod
-    def from_observed(cls, steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix) -> StatisticsDesign:
+    def from_observed(cls, steps: np.ndarray, horizon: int, adjacency: sparse.spmatrix,
+                      covariates: dict[str, np.ndarray] | None = None) -> StatisticsDesign:
+        from .regions_file import standardised
+
         birth = adoption_times(steps, horizon)[1]
         exposure = horizon - birth      # the largest time since introduction each policy is observed at
         tau_max = max(1, int(np.floor(np.median(exposure))))
         curve_taus = np.arange(0, tau_max + 1)
         taus = np.unique(np.round(np.linspace(1, tau_max, min(CURVE_POINTS, tau_max))).astype(int))
-        return cls(horizon, taus, curve_taus, sparse.csr_matrix(adjacency))
+        names = tuple(covariates or ())
+        matrix = (np.column_stack([standardised(np.asarray(covariates[n], float)) for n in names]) if names
+                  else None)
+        return cls(horizon, taus, curve_taus, sparse.csr_matrix(adjacency), names, matrix)
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The event-history logit's terms: TERMS, then the covariates."""
+        return TERMS + self.covariate_names
 
     def names(self) -> list[str]:
         return ([f"curve_{int(k)}" for k in self.taus] + ["coverage_q10", "coverage_q50", "coverage_q90",
-                "share_reaching_50", "median_time_to_50"] + [f"eha_{term}" for term in TERMS])
+                "share_reaching_50", "median_time_to_50"] + [f"eha_{term}" for term in self.terms])
 
 
 def cumulative_curve(steps: np.ndarray, horizon: int, taus: np.ndarray) -> np.ndarray:
@@ -193,7 +214,7 @@ def statistics(steps: np.ndarray, design: StatisticsDesign, start=None) -> np.nd
         cumulative_curve(steps, horizon, design.taus),
         np.quantile(coverage, [0.1, 0.5, 0.9]),
         [reached.mean(), np.median(time_to_half)],
-        event_history(steps, horizon, design.adjacency, start),
+        event_history(steps, horizon, design.adjacency, start, design.covariates),
     ])
 
 
@@ -385,14 +406,30 @@ def problem_for(scenario, observed: ObservedAdoptions) -> Problem:
     regions = list(probe.regions.names)
     plan = observed.plan(regions, substeps)
     steps = observed.aligned(regions)
-    design = StatisticsDesign.from_observed(steps, observed.timeline.steps, probe.regions.adjacency)
+    design = StatisticsDesign.from_observed(steps, observed.timeline.steps, probe.regions.adjacency,
+                                            _eha_covariates(spec, probe.regions))
     names = tuple(spec.parameters)
     low = np.array([spec.parameters[n].min for n in names], dtype=float)
     high = np.array([spec.parameters[n].max for n in names], dtype=float)
-    eha = event_history(steps, design.horizon, design.adjacency)
+    eha = event_history(steps, design.horizon, design.adjacency, covariates=design.covariates)
     return Problem(base=base, names=names, low=low, high=high, plan=plan, design=design,
                    digest=parameter_hash(base), seed=int(scenario.seed), eha_start=eha, observed_steps=steps,
                    substeps=substeps)
+
+
+def _eha_covariates(spec, regions) -> dict[str, np.ndarray]:
+    """The covariates the calibrate block puts into the event-history statistics, by name; ValueError
+    naming the block for one the network does not have."""
+    from .params import _did_you_mean
+
+    out = {}
+    for name in spec.covariates:
+        if name not in regions.covariates:
+            known = sorted(regions.covariates)
+            raise ValueError(f"calibrate.covariates: unknown covariate {name!r}{_did_you_mean(name, known)}; "
+                             f"covariates of this network: {', '.join(known) or 'none (add numeric columns to a network.regions_file)'}")
+        out[name] = regions.covariates[name]
+    return out
 
 
 class SimulationStore:
@@ -574,10 +611,11 @@ def _tables(problem, observed, steps_obs, observed_stats, ok, failures, theta, s
     curves["policies_exposed"] = [(birth + tau <= design.horizon).sum() for tau in taus]
     curves["period_months"] = observed.timeline.period_months
 
-    eha = event_history_statsmodels(steps_obs, design.horizon, design.adjacency)
+    eha = event_history_statsmodels(steps_obs, design.horizon, design.adjacency, design.covariates,
+                                    design.covariate_names)
     eha.insert(0, "source", "observed")
     if predictive:
-        coefficients = pred_stats[:, -len(TERMS):]
+        coefficients = pred_stats[:, -len(design.terms):]
         eha["simulated_mean"] = np.nanmean(coefficients, axis=0)
         eha["simulated_q05"] = np.nanquantile(coefficients, 0.05, axis=0)
         eha["simulated_q95"] = np.nanquantile(coefficients, 0.95, axis=0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 import re
+import textwrap
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .i18n import category_name, channel_name, metric_label, region_name, t, use_cjk_font  # noqa: E402
+from .i18n import LABELS, category_name, channel_name, metric_label, region_name, t, use_cjk_font  # noqa: E402
 
 SIZES = {"page": (6.5, 4.0), "slide": (10.0, 5.625)}   # a slide is 16:9
 PAGE_MAX_HEIGHT = 9.0   # inches: a chart that grows with its rows stops at a printed page's text height
@@ -1036,11 +1037,68 @@ def calibration_coefficients(event_history: pd.DataFrame, lang: str = "en", size
                         xerr=[event_history["simulated_mean"] - event_history["simulated_q05"],
                               event_history["simulated_q95"] - event_history["simulated_mean"]],
                         fmt="s", color=PALETTE[0], capsize=3, label=t("cal_simulated_band", lang))
-        ax.set_yticks(y, [t(f"cal_term_{term}", lang) for term in event_history["term"]])
+        ax.set_yticks(y, [t(f"cal_term_{term}", lang) if f"cal_term_{term}" in LABELS else term   # a covariate
+                          for term in event_history["term"]])
         ax.invert_yaxis()
         ax.axvline(0, color="0.5", lw=0.7)
         ax.set_xlabel(t("cal_coefficient_axis", lang))
         ax.set_title(t("cal_eha_title", lang), loc="left")
         ax.legend(loc="best")
+        finish(fig)
+    return fig
+
+
+def forecast_curves(curves: pd.DataFrame, lang: str = "en", size: str = "page", backtest: pd.DataFrame | None = None):
+    """Observed cumulative adoption (share of region-policy pairs) and each design's forecast from the end
+    of the data: median with 50% and 90% bands across posterior draws; a backtest also shows what
+    happened after its cut-off."""
+    with house_style(size):
+        fig, ax = plt.subplots()
+        designs = list(dict.fromkeys(curves["design"]))
+        first = curves[curves["design"] == designs[0]]
+        history = first[~first["forecast"]]
+        for k, design in enumerate(designs):
+            part = curves[(curves["design"] == design) & curves["forecast"]]
+            if not len(part):
+                continue
+            x = pd.to_datetime(pd.concat([history["date"].tail(1), part["date"]]))
+            join = history.tail(1)
+            def band(column):
+                return 100 * np.r_[join["observed"].to_numpy(), part[column].to_numpy()]
+            color = PALETTE[k % len(PALETTE)]
+            ax.fill_between(x, band("q05"), band("q95"), color=color, alpha=0.12, lw=0,
+                            label=t("forecast_band90", lang) if k == 0 else None)
+            ax.fill_between(x, band("q25"), band("q75"), color=color, alpha=0.22, lw=0,
+                            label=t("forecast_band50", lang) if k == 0 else None)
+            ax.plot(x, band("q50"), color=color, lw=1.6, label=textwrap.fill(design, 28) if len(designs) > 1
+                    else t("forecast_median", lang))
+        ax.plot(pd.to_datetime(history["date"]), 100 * history["observed"], color="0.15", lw=1.8,
+                label=t("cal_observed", lang))
+        if backtest is not None and len(backtest):
+            ax.plot(pd.to_datetime(backtest["date"]), 100 * backtest["observed"], "o", color="0.15", ms=3,
+                    mfc="white", label=t("forecast_held_out", lang))
+        ax.axvline(pd.to_datetime(history["date"].iloc[-1]), color="0.5", ls=":", lw=1)
+        top = 100 * float(np.nanmax(curves[["q95", "observed"]].to_numpy(float)))
+        ax.set_ylim(0, min(100.0, max(10.0, 10 * np.ceil(top * 1.15 / 10))))
+        ax.set_ylabel(t("forecast_axis", lang))
+        ax.set_title(t("forecast_backtest_title" if backtest is not None else "forecast_title", lang), loc="left")
+        ax.legend(loc="upper left", fontsize=7)
+        finish(fig)
+    return fig
+
+
+def forecast_differences(differences: pd.DataFrame, lang: str = "en", size: str = "page"):
+    """Each design's paired difference from the first in the share of pairs adopted at the horizon:
+    median and 90% interval across posterior draws."""
+    with house_style(size):
+        fig, ax = plt.subplots()
+        y = np.arange(len(differences))
+        median, low, high = (100 * differences[c].to_numpy(float) for c in ("median", "q05", "q95"))
+        ax.errorbar(median, y, xerr=np.vstack([median - low, high - median]), fmt="o", color=PALETTE[0], capsize=3)
+        ax.axvline(0, color="0.4", lw=0.8)
+        ax.set_yticks(y, [textwrap.fill(str(d), 30) for d in differences["design"]])
+        ax.set_ylim(len(y) - 0.4 + max(0, 2 - len(y)), -0.6 - max(0, 2 - len(y)))   # first on top, rows close
+        ax.set_xlabel(t("forecast_difference_axis", lang, reference=differences["reference"].iloc[0]))
+        ax.set_title(t("forecast_differences_title", lang), loc="left")
         finish(fig)
     return fig

@@ -14,7 +14,7 @@ from importlib import resources
 import pandas as pd
 
 DATA_FILES = ("provinces", "adjacency", "ftz", "clusters", "batches", "best_practices",
-              "categories_349", "replication_totals")
+              "categories_349", "replication_totals", "industry_links")
 
 
 def data_path(name: str):

@@ -427,12 +427,21 @@ def validate(files: tuple[str, ...]) -> None:
 @click.argument("scenario")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 def show(scenario: str, fmt: str) -> None:
-    """Print SCENARIO fully resolved: its base scenarios merged in and every default filled."""
-    from .scenario import dump_yaml
+    """Print SCENARIO fully resolved: its base scenarios merged in and every default filled.
+
+    The YAML starts with comments saying what the scenario inherited without setting it: the settings
+    that depend on whether its network is China (FTZ waves, batch schedule) and China's defaults."""
+    from .scenario import dump_yaml, inherited
 
     with user_errors():
-        resolved = _load(scenario).resolved()
-    click.echo(dump_yaml(resolved) if fmt == "yaml" else json.dumps(resolved, indent=2, ensure_ascii=False))
+        sc = _load(scenario)
+        resolved = sc.resolved()
+        notes = inherited(sc)
+    if fmt == "json":
+        click.echo(json.dumps(resolved, indent=2, ensure_ascii=False))
+        return
+    header = "".join(f"#   {line}\n" for line in notes)
+    click.echo((f"# inherited, not set by the scenario:\n{header}" if notes else "") + dump_yaml(resolved))
 
 
 @main.command(name="list")
@@ -813,6 +822,84 @@ def observe(scenario: str, out: Path, seed: int | None, yearly: bool, force: boo
         out.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(out, table.to_csv(index=False))
     click.echo(f"{len(table)} adoptions of {table['policy'].nunique()} policies: {out}")
+
+
+@main.command()
+@click.argument("calibration", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("designs", nargs=-1)
+@click.option("--until", default=None, metavar="DATE",
+              help="Forecast to the end of this year, quarter, month or day (2030, 2030Q4, 2030-12, 2030-12-31).")
+@click.option("--draws", type=click.IntRange(min=1, max=100_000), default=100, show_default=True,
+              help="Parameter vectors drawn from the posterior (one run per draw and design).")
+@click.option("--backtest", "cutoff", default=None, metavar="DATE",
+              help="Instead: fit again on the data up to DATE, forecast the rest and score the forecast by "
+                   "how often the observed curve lies inside its bands.")
+@click.option("--simulations", type=click.IntRange(min=20, max=1_000_000), default=None,
+              help="With --backtest: prior simulations of the refit (default: the calibration's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder to create (default: results/<name>-forecast-<timestamp>/).")
+@SEED
+@WORKERS
+@FORCE
+@LANG
+@SIZE
+def forecast(calibration: Path, designs: tuple[str, ...], until: str | None, draws: int, cutoff: str | None,
+             simulations: int | None, out: Path | None, seed: int | None, workers: int, force: bool, lang: str,
+             size: str) -> None:
+    """Forecast from CALIBRATION (a folder 'diffusion calibrate' wrote) for each DESIGN.
+
+    Each run replays the observed history, then continues with parameters drawn from the posterior;
+    designs (scenario files or library names; default: the calibrated scenario) share their random
+    numbers draw by draw, so their differences are paired. Writes curves with 50% and 90% bands, each
+    policy's adopters, the paired differences, the draws and their charts. With --backtest DATE it fits
+    on the data up to DATE and scores the forecast of the rest. See docs/calibration.md.
+    """
+    import warnings
+
+    from . import api
+
+    with user_errors():
+        if (until is None) == (cutoff is None):
+            fail("give --until DATE (forecast) or --backtest DATE (score a forecast), one of them")
+        if cutoff is not None and designs:
+            fail("--backtest scores the calibrated scenario itself; leave out the designs")
+        from .forecasting import load_calibration
+
+        fitted = load_calibration(calibration)
+        name = f"{fitted.scenario.name}-{'backtest' if cutoff else 'forecast'}"
+        out = out or _default_out(name)
+        _claim(out, force)
+        if out.exists() and not force:
+            fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
+        runs = draws * max(1, len(designs)) + (simulations or fitted.simulations if cutoff else 0)
+        with progress_bar(runs, f"{name}") as advance, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if cutoff:
+                result = api.backtest(calibration, cutoff, draws=draws, simulations=simulations, workers=workers,
+                                      progress=advance)
+            else:
+                result = api.forecast(calibration, designs, until=until, draws=draws, seed=seed, workers=workers,
+                                      progress=advance)
+        result.meta["command"] = " ".join(["diffusion", *sys.argv[1:]])
+        result.save(out, force=force, lang=lang, size=size)
+    if cutoff:
+        b = result.meta["backtest"]
+        click.echo(f"backtest from {b['cutoff_period']}: the observed curve lies inside the 90% band in "
+                   f"{100 * b['curve_coverage_90']:.0f}% of {b['periods_scored']} later periods (50% band: "
+                   f"{100 * b['curve_coverage_50']:.0f}%); {100 * b['policy_coverage_90']:.0f}% of "
+                   f"{b['policies_scored']} policies' adopters inside their 90% interval; at the end observed "
+                   f"{100 * b['final_observed']:.1f}%, forecast {100 * b['final_median']:.1f}% "
+                   f"[{100 * b['final_q05']:.1f}, {100 * b['final_q95']:.1f}]")
+    else:
+        curves = result.tables["curves"]
+        for design in result.meta["designs"]:
+            last = curves[curves["design"] == design].iloc[-1]
+            click.echo(f"{design}: {100 * last['q50']:.1f}% of region-policy pairs adopted by {last['period']} "
+                       f"[90%: {100 * last['q05']:.1f}, {100 * last['q95']:.1f}]")
+        for row in result.tables["differences"].itertuples():
+            click.echo(f"  {row.design} - {row.reference}: {100 * row.median:+.1f} points "
+                       f"[{100 * row.q05:+.1f}, {100 * row.q95:+.1f}], higher in {100 * row.share_higher:.0f}% of draws")
+    click.echo(f"results: {out}")
 
 
 def suggest_command(name: str) -> str:

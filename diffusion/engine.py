@@ -10,7 +10,8 @@
   step, or None) and a compiled ``fill(out, rows, cols, *inputs)`` that writes its hazard (1/year) for
   each undecided pair. Adding a channel means adding a module here; no other channel changes. A
   channel driven by others' adoptions may also have ``midpoint(model, t, columns, rows, cols, half)``:
-  its inputs at the state expected half-way through the step, used for its final hazard.
+  its inputs at the state expected half-way through the step, used for its final hazard, and
+  ``needs_midpoint(model)`` when only some runs need it (:func:`looks_again`).
 - :func:`undecided` lists the pairs to decide; :func:`decide` turns the channels' hazards into
   adoptions: lambda = sum_k lambda_k (voluntary ones times the institutional factor), probability
   1 - exp(-lambda dt) against the pair's keyed uniform, and each channel's share lambda_k / lambda.
@@ -171,6 +172,16 @@ def decide(hazards, voluntary, factor, rows, cols, key, t, start, dt, adopted, a
         adopted[rows[k], cols[k]] = True
         adoption_step[rows[k], cols[k]] = t
     return out_rows, out_cols, shares, when[:found].copy()
+
+
+def looks_again(channel, model) -> bool:
+    """Whether a channel takes its hazard again at the middle of the step: it has ``midpoint``, and its
+    ``needs_midpoint(model)``, if it has one, says this run needs it (learning: only with industry-chain
+    complementarity)."""
+    if not hasattr(channel, "midpoint"):
+        return False
+    needs = getattr(channel, "needs_midpoint", None)
+    return needs is None or bool(needs(model))
 
 
 @numba.njit(cache=True)

@@ -145,6 +145,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "app_reward": ("Reward for adopters", "对采纳者的奖励"),
     "app_penalty": ("Penalty below 80% completion", "完成率低于80%的惩罚"),
     "app_network": ("Network", "网络"),
+    "app_inequality": ("Unequal benefits of joint reforms", "联动改革收益分配不均程度"),
+    "app_compensation": ("Benefit compensation", "利益补偿"),
+    "app_complementarity": ("Industrial-chain complementarity", "产业链互补强度"),
+    "app_central_local": ("Central-local coordination", "央地协同程度"),
+    "app_local": ("Local-level coordination", "地方层级协同程度"),
+    "app_choice_cluster": ("within the cluster", "区域内转移"),
+    "app_choice_centre": ("by the centre", "中央补助"),
     "app_choice_leading_group": ("leading group", "领导小组"),
     "app_choice_joint_conference": ("joint conference", "联席会议"),
     "app_choice_reform_office": ("party reform office", "党委深改办"),
@@ -193,6 +200,26 @@ LABELS: dict[str, tuple[str, str]] = {
     "report_kind_discovery": ("Scenario discovery report", "情景发现报告"),
     "report_kind_attribution": ("Channel attribution report", "渠道贡献分解报告"),
     "report_kind_calibration": ("Calibration report", "参数校准报告"),
+    "report_kind_forecast": ("Forecast report", "预测报告"),
+    "forecast_facts": ("{draws} draws from the posterior of {calibration}; the observed history to {data_end} is "
+                       "replayed in every run, which then continues to {until}; designs share their random numbers "
+                       "draw by draw.",
+                       "从 {calibration} 的后验中抽取 {draws} 组参数;每次运行先重演截至 {data_end} 的观测历史,再延续至 {until};"
+                       "各方案逐次抽样共享随机数。"),
+    "forecast_heading": ("Forecast at the horizon", "预测期末"),
+    "forecast_design": ("Design", "方案"),
+    "forecast_share": ("Adopted (median)", "已采纳(中位数)"),
+    "forecast_interval": ("90% band", "90%区间"),
+    "forecast_differences_heading": ("Paired differences from the first design", "与第一个方案的配对差异"),
+    "forecast_share_higher": ("Draws higher", "更高的抽样占比"),
+    "backtest_heading": ("Backtest", "回测"),
+    "backtest_text": ("Fitted on the data to {cutoff}: the observed curve lies inside the 90% band in {cov90:.0%} "
+                      "of {periods} later periods (50% band: {cov50:.0%}); {policy90:.0%} of {policies} policies' "
+                      "adopters lie inside their 90% interval. At the end: observed {observed:.1%}, forecast "
+                      "{median:.1%} [{low:.1%}, {high:.1%}].",
+                      "以截至 {cutoff} 的数据拟合:其后 {periods} 个时期中,观测曲线落在90%区间内的占 {cov90:.0%}(50%区间:{cov50:.0%});"
+                      "{policies} 项政策中 {policy90:.0%} 的采纳数落在其90%区间内。期末:观测 {observed:.1%},预测 {median:.1%} "
+                      "[{low:.1%}, {high:.1%}]。"),
     "question": ("Question", "研究问题"),
     "description": ("Scenario", "情景说明"),
     "no_description": ("The scenario file gives no description of its own; what it changes is listed under "
@@ -303,6 +330,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "cal_term_neighbour_share": ("Share of neighbours adopted", "邻近地区已采纳比例"),
     "cal_term_log_time_since_introduction": ("log(1 + time since introduction)", "log(1+引入以来时间)"),
     "cal_coefficient_axis": ("Logit coefficient", "Logit系数"),
+    "forecast_title": ("Forecast from the posterior: share of region-policy pairs adopted",
+                       "基于后验的预测:已采纳的地区-政策组合比例"),
+    "forecast_backtest_title": ("Backtest: forecast from the cut-off against what followed",
+                                "回测:自截止日起的预测与其后实际"),
+    "forecast_band90": ("90% band", "90%区间"),
+    "forecast_band50": ("50% band", "50%区间"),
+    "forecast_median": ("Forecast median", "预测中位数"),
+    "forecast_held_out": ("Observed after the cut-off", "截止日后的观测"),
+    "forecast_axis": ("Adopted (% of region-policy pairs)", "已采纳(地区-政策组合的%)"),
+    "forecast_difference_axis": ("Difference from {reference} at the horizon (percentage points)",
+                                 "预测期末与{reference}之差(百分点)"),
+    "forecast_differences_title": ("Paired differences between designs (90% interval over draws)",
+                                   "方案间的配对差异(各次抽样的90%区间)"),
     "cal_eha_title": ("Event-history logit of adoption: observed vs simulated", "采纳的事件史Logit模型:观测与模拟"),
     "attr_title": ("Counterfactual channel attribution: Shapley values", "扩散渠道的反事实归因:Shapley值"),
     "attr_note": ("bars: mean of {n} replicates; whiskers: 90% confidence interval of the mean",

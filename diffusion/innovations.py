@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import china
+from . import china, governance
 from .network import RegionSet
 from .params import PATHWAYS, Parameters
 from .timeline import Timeline
@@ -153,7 +153,8 @@ def generate(params: Parameters, regions: RegionSet, rng: np.random.Generator,
     # reason to start on the first day of a quarter); the lags then run in real time, so an idea's pilot
     # starts, and the centre can evaluate it, at the same date whatever the step length.
     effects = spec.pathways
-    auth_lag = np.array([effects.authorisation_lag_months[p] for p in PATHWAYS])[pathway] / 12.0
+    lags = governance.authorisation_lags(params)   # request-authorise: shortened by central-local coordination
+    auth_lag = np.array([lags[p] for p in PATHWAYS])[pathway] / 12.0
     eval_lag = np.array([effects.evaluation_lag_months[p] for p in PATHWAYS])[pathway] / 12.0
     shift = np.array([effects.benefit_shift[p] for p in PATHWAYS])[pathway]
     sd_factor = np.array([effects.benefit_sd_factor[p] for p in PATHWAYS])[pathway]

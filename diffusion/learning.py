@@ -12,7 +12,11 @@ and, with two-way feedback or a published batch, from everywhere through the cen
     lambda_L[r,i] = w_L x (1 - tau0 / tau[r,i]) x logistic(kappa (m[r,i] fit[r,i] - cost[r,i]))   (1/year)
 
 so a region with no evidence does not learn, and evidence of a bad reform keeps it away. The cost is
-c k_i / cap_r, cut by mutual recognition: cost x (1 - mu x share of cluster partners that adopted).
+c k_i / cap_r, cut by mutual recognition: cost x (1 - mu x share of cluster partners that adopted). The
+value m fit is the region's own: times its expected share e[r,i] of a joint reform's gains
+(:mod:`diffusion.benefit_sharing`, e = 1 by default) and, for a reform complementary along industry
+chains, times 1 + chi x the share of its linked FTZs that adopted (:mod:`diffusion.industry_chain`),
+which is taken at the middle of the step like competition.
 Learning is voluntary: the engine multiplies lambda_L by the institutional factor. Parameters:
 ``channels.learning`` (w_L = weight_per_year, kappa = sensitivity, m0 = prior_mean, prior_sd,
 fit_noise, c = cost).
@@ -25,11 +29,14 @@ import math
 import numba
 import numpy as np
 
+from . import industry_chain
+
 NAME = "learning"
 LABEL = {"en": "Learning", "zh": "学习"}
 VOLUNTARY = True
 
 _NONE2 = np.zeros((1, 1))
+NO_VALUE = _NONE2   #: for callers with no complementarity factor (fill's ``value`` when ``linked`` is False)
 
 
 def inputs(model, t: int, columns: np.ndarray):
@@ -37,6 +44,25 @@ def inputs(model, t: int, columns: np.ndarray):
     spec = model.params.channels.learning
     if not spec.enabled or spec.weight_per_year == 0:
         return None
+    if model.industry_chain is None:
+        return _inputs(model, columns, _NONE2, False)
+    return _inputs(model, columns, industry_chain.value_factor(model, columns), True)
+
+
+def needs_midpoint(model) -> bool:
+    """Whether the hazard depends on others' adoptions (industry-chain complementarity), so that the
+    engine takes it again at the middle of the step."""
+    return model.industry_chain is not None
+
+
+def midpoint(model, t: int, columns: np.ndarray, rows: np.ndarray, cols: np.ndarray, half: np.ndarray):
+    """The inputs with the complementarity factor at the state expected half-way through the step (each
+    undecided pair counted with ``half``, its probability of adopting in the first half)."""
+    return _inputs(model, columns, industry_chain.value_factor(model, columns, rows, cols, half), True)
+
+
+def _inputs(model, columns: np.ndarray, value: np.ndarray, linked: bool):
+    spec = model.params.channels.learning
     s = model.structure
     discount, position, mutual = _NONE2, model.state.position, False
     if s.mutual_recognition > 0 and s.partners.nnz:
@@ -44,22 +70,23 @@ def inputs(model, t: int, columns: np.ndarray):
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.nan_to_num((s.partners @ adopted) / s.partner_total[:, None])
         discount, mutual = 1.0 - s.mutual_recognition * share, True
-    return (model.state.belief_mean, model.state.belief_precision, s.prior_precision, model.innovations.fit,
+    return (model.state.belief_mean, model.state.belief_precision, s.prior_precision, model.valuation_fit,
             model.learning_cost, spec.weight_per_year, spec.sensitivity, discount, position, mutual,
-            model.learning_term)
+            model.learning_term, value, linked)
 
 
 def keeper(model) -> tuple:
     """What the belief updates need to keep the learning term of each pair: (keep, term, fit, cost,
     weight, sensitivity, prior precision). The term is a function of the pair's belief and fixed inputs,
     so it is computed where a belief moves and read when the pair decides; not kept (keep False) when
-    mutual recognition makes the cost depend on partners' adoptions."""
+    mutual recognition makes the cost, or industry-chain complementarity the value, depend on partners'
+    adoptions. ``fit`` is the valuation's: fit x the region's expected share of a joint reform."""
     spec = model.params.channels.learning
     s = model.structure
-    keep = spec.enabled and not (s.mutual_recognition > 0 and s.partners.nnz)
+    keep = spec.enabled and not (s.mutual_recognition > 0 and s.partners.nnz) and model.industry_chain is None
     if not keep:
         return (False, _NONE2, _NONE2, _NONE2, 0.0, 0.0, 1.0)
-    return (True, np.zeros(model.state.belief_mean.shape), model.innovations.fit, model.learning_cost,
+    return (True, np.zeros(model.state.belief_mean.shape), model.valuation_fit, model.learning_cost,
             float(spec.weight_per_year), float(spec.sensitivity), float(s.prior_precision))
 
 
@@ -78,9 +105,10 @@ def hazard(weight, sensitivity, mean, precision, prior_precision, fit, cost):
 
 @numba.njit(cache=True)
 def fill(out, rows, cols, belief_mean, belief_precision, prior_precision, fit, cost, weight, sensitivity,
-         discount, position, mutual, kept):
+         discount, position, mutual, kept, value, linked):
     """lambda_L for each undecided pair (rows[k], cols[k]): the kept term (see :func:`keeper`), or
-    computed here when mutual recognition cuts the cost."""
+    computed here when mutual recognition cuts the cost (``discount``, regions x available innovations)
+    or complementarity raises the value (``value``, the same shape, when ``linked``)."""
     keep, term = kept[0], kept[1]
     for k in range(rows.size):
         r = rows[k]
@@ -89,7 +117,8 @@ def fill(out, rows, cols, belief_mean, belief_precision, prior_precision, fit, c
             out[k] = term[r, i]
             continue
         c = cost[r, i] * discount[r, position[i]] if mutual else cost[r, i]
-        out[k] = hazard(weight, sensitivity, belief_mean[r, i], belief_precision[r, i], prior_precision, fit[r, i], c)
+        f = fit[r, i] * value[r, position[i]] if linked else fit[r, i]
+        out[k] = hazard(weight, sensitivity, belief_mean[r, i], belief_precision[r, i], prior_precision, f, c)
 
 
 # --------------------------------------------------------------------------- the flow of evidence

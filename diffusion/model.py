@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 from scipy import sparse
 
-from . import competition, engine, failure, learning, mandate, streams
+from . import benefit_sharing, competition, engine, failure, governance, industry_chain, learning, mandate, streams
 from .agents import CentralGovernment, Region
 from .engine import State, Structure
 from .innovations import InnovationPlan, add_policies, generate
@@ -133,7 +133,7 @@ class DiffusionModel(mesa.Model):
 
     def __init__(self, params: Parameters | dict | None = None, *, seed: int | None = None, replicate: int | None = None,
                  rng: int | np.random.Generator | None = None, run_id: int = 0, plan: InnovationPlan | None = None,
-                 parameter_hash: str | None = None):
+                 parameter_hash: str | None = None, history: tuple | None = None):
         if params is None:
             params = Parameters()
         elif isinstance(params, dict):
@@ -159,6 +159,7 @@ class DiffusionModel(mesa.Model):
         self._check_clusters(regions)
         institutions = region_institutions(params, regions, streams.generator(self.key, streams.INSTITUTIONS))
         generated = generate(params, regions, streams.generator(self.key, streams.INNOVATIONS), plan, self.timeline)
+        generated = governance.authorise(generated, params, self.key, plan)   # requests the centre declines: gone
         self.n_generated = generated.n   # innovations 0..n_generated-1; the scenario's policies follow
         self.innovations, self.policy_pilots = add_policies(generated, params, regions,
                                                             streams.generator(self.key, streams.POLICIES),
@@ -173,6 +174,7 @@ class DiffusionModel(mesa.Model):
         self.region_agents = [Region(self, r) for r in range(self.n_regions)]
         self.centre = CentralGovernment(self)
         self._stats: dict[str, float] = {}
+        self._history = self._check_history(history)
         self.datacollector = SeriesCollector(model_reporters={name: _reporter(name) for name in SERIES})
 
     # ------------------------------------------------------------------------------------ set-up
@@ -190,6 +192,52 @@ class DiffusionModel(mesa.Model):
         if value < 0:
             raise ValueError(f"seed must be a non-negative integer (given: {value})")
         return int(value)
+
+    def _check_history(self, history) -> tuple[np.ndarray, int] | None:
+        """``(steps, until[, survived])``: a regions x innovations matrix of observed adoption steps (0: none
+        by then) that the run replays for its first ``until`` steps, continuing on its own from there
+        (forecasts from an observed history). Columns beyond the matrix (central policies) have no
+        history. ``survived``, when given, is the voluntary hazard each pair had over the history (another
+        run's ``history_hazard()``), used instead of this run's own to condition relevance on the history."""
+        if history is None:
+            return None
+        steps, until, *given = history
+        steps = np.asarray(steps)
+        if steps.ndim != 2 or steps.shape[0] != self.n_regions or steps.shape[1] > self.innovations.n:
+            raise ValueError(f"history: expected a matrix of {self.n_regions} regions x at most "
+                             f"{self.innovations.n} innovations (given: {steps.shape})")
+        full = np.zeros((self.n_regions, self.innovations.n), np.int64)
+        full[:, :steps.shape[1]] = steps
+        self._every_pair = np.ones(full.shape, bool)
+        self._survived = np.zeros(full.shape)   # cumulative voluntary hazard of each pair, as if relevant
+        self._survived_given = given[0] if given and given[0] is not None else None
+        return full, int(until)
+
+    def history_hazard(self) -> np.ndarray:
+        """Per pair, the voluntary hazard integrated over the replayed history as if the reform were relevant
+        to the region (after the run has replayed it): what the relevance of an undecided pair is
+        conditioned on."""
+        return self._survived
+
+    def _condition_relevance(self) -> None:
+        """At the end of a replayed history, each pair still undecided draws whether the reform addresses a
+        need of the region again, given that it did not adopt: with prior chance c = rho^(1/fit) and the
+        voluntary hazard H it would have had if relevant over the history, P(relevant | not adopted) =
+        c e^-H / (c e^-H + 1 - c) (Bayes). Without this, a forecast would start from regions that resisted
+        a reform for years as if they had just met it, and jump."""
+        rho = self.params.innovations.relevance
+        if rho >= 1.0 or rho <= 0.0:
+            return
+        relevant = self.structure.relevant
+        rows, cols = np.nonzero(~self.state.adopted)
+        with np.errstate(divide="ignore"):
+            chance = rho ** (1.0 / self.innovations.fit[rows, cols])
+        survived = self._survived if self._survived_given is None else self._survived_given
+        kept = chance * np.exp(-survived[rows, cols])
+        posterior = kept / (kept + 1.0 - chance)
+        u = streams.uniforms(self.key, streams.RELEVANCE_GIVEN_HISTORY, rows.astype(np.int64), cols.astype(np.int64),
+                             np.zeros(rows.size, np.int64))
+        relevant[rows, cols] = u < posterior     # (a pilot adopted its reform: it is never undecided)
 
     def _check_clusters(self, regions) -> None:
         known = regions.cluster_names
@@ -261,8 +309,17 @@ class DiffusionModel(mesa.Model):
         self.category_names = np.array(inn.categories)[inn.category] if inn.n else np.array([], dtype=str)
         self.commerce_domain = np.isin(self.category_names, COMMERCE_CATEGORIES)
         self.complexity_drag = inn.complexity ** -p.innovations.complexity_exponent
+        # implementation quality per innovation: k_i^-psi, times local-level coordination's gain (governance)
+        local = governance.local_quality(p, self.category_names)
+        self.innovation_quality = self.complexity_drag if local is None else self.complexity_drag * local
         self.learning_cost = p.channels.learning.cost * np.multiply.outer(1.0 / self.institutions.capacity,
                                                                           inn.complexity)
+        # each region's expected share of a joint reform's gains (None: all fair) scales its valuation
+        self.benefit_share = benefit_sharing.expected_shares(p, self.regions, inn, self.institutions.capacity,
+                                                             self.n_generated, self.policy_pilots,
+                                                             self.structure.scope)
+        self.valuation_fit = inn.fit if self.benefit_share is None else inn.fit * self.benefit_share
+        self.industry_chain = industry_chain.build(self)   # None: no complementarity
         self.learning_term = learning.keeper(self)   # the learning hazard of each pair, kept between steps
         self._birth_order = np.sort(inn.birth_step)
         piloted = np.flatnonzero(inn.origin >= 0)   # innovations born in a pilot, by birth step
@@ -441,6 +498,7 @@ class DiffusionModel(mesa.Model):
         columns = self._born(t)
         if columns.size == 0:
             return _NONE, _NONE, np.zeros((0, N_CHANNELS)), _NO_TIMES
+        replaying = self._history is not None and t <= self._history[1]
         st, s = self.state, self.structure
         rows, cols = engine.undecided(st.adopted, columns)
         hazards = np.zeros((N_CHANNELS, rows.size))
@@ -452,18 +510,40 @@ class DiffusionModel(mesa.Model):
                 active.append(k)
         factor = np.empty(rows.size)
         exposure = s.exposure_base * (1.0 + self.params.failure.blame_weight * st.blame)
-        voluntary_factor(factor, rows, cols, exposure, self.innovations.risk, s.reward_gain, st.abandoned, s.relevant,
+        relevant = self._every_pair if replaying else s.relevant   # replayed: the hazard the pair had if relevant
+        voluntary_factor(factor, rows, cols, exposure, self.innovations.risk, s.reward_gain, st.abandoned, relevant,
                          self.available_share(t))
         # channels driven by others' adoptions look again at the middle of the step, at the state expected
         # from the hazards at its start (a midpoint rule: rivals press from when they adopt)
-        again = [k for k in active if hasattr(engine.CHANNELS[k], "midpoint")]
+        again = [k for k in active if engine.looks_again(engine.CHANNELS[k], self)]
         if again:
             half = engine.half_step_probability(hazards, engine.VOLUNTARY, factor, self.dt)
             for k in again:
                 channel = engine.CHANNELS[k]
                 channel.fill(hazards[k], rows, cols, *channel.midpoint(self, t, columns, rows, cols, half))
+        if replaying:
+            voluntary = (hazards[engine.VOLUNTARY] * factor).sum(axis=0)
+            self._survived[rows, cols] += voluntary * self.dt
+            decisions = self._replay(t)
+            if t == self._history[1]:
+                self._condition_relevance()
+            return decisions
         return engine.decide(hazards, engine.VOLUNTARY, factor, rows, cols, self.key, t, self.timeline.start_years(t),
                              self.dt, st.adopted, st.adoption_step)
+
+    def _replay(self, t: int) -> tuple[np.ndarray, ...]:
+        """Step t of the observed history: exactly the adoptions it records (no channel caused them: their
+        shares are zero), each at a keyed time within the step. Their outcomes, failures and evidence
+        follow as for any adoption, so the run reaches the end of the history in a state its own
+        mechanisms made of what was observed."""
+        steps, _ = self._history
+        rows, cols = np.nonzero((steps == t) & ~self.state.adopted)
+        rows, cols = rows.astype(np.int64), cols.astype(np.int64)
+        self.state.adopted[rows, cols] = True
+        self.state.adoption_step[rows, cols] = t
+        u = streams.uniforms(self.key, streams.ADOPT, rows, cols, np.full(rows.size, t, np.int64))
+        times = self.timeline.start_years(t) + u * self.dt
+        return rows, cols, np.zeros((rows.size, N_CHANNELS)), times
 
     @staticmethod
     def _join(pilots, decisions) -> tuple[np.ndarray, ...]:
@@ -486,7 +566,7 @@ class DiffusionModel(mesa.Model):
         end_years = self.timeline.start_years(t) + self.dt
         outcome, failed, corrected, abandoned, retried, mandated = failure.realise(
             rows, cols, times, self.key, t, inn.benefit, inn.fit, inn.risk, s.quality, s.commerce_system,
-            p.institutions.commerce_domain_bonus, self.complexity_drag, self.commerce_domain, s.correction,
+            p.institutions.commerce_domain_bonus, self.innovation_quality, self.commerce_domain, s.correction,
             p.failure.enabled, p.failure.threshold, s.institutions.fault_tolerance, st.binding_years, s.scope,
             end_years, p.failure.blame_half_life_months / 12.0, s.reports_all, inn.origin, st.adopted, st.abandoned,
             st.blame, st.centre_sum, st.centre_count)

@@ -85,11 +85,14 @@ class ObservedAdoptions:
 
     def table(self) -> pd.DataFrame:
         """Tidy observed adoptions: region, policy, step, period, date."""
-        rows, cols = np.nonzero(self.steps)
+        cols, rows = np.nonzero(self.steps.T)       # policy by policy, in the order of the data
         steps = self.steps[rows, cols]
-        return pd.DataFrame({"region": np.array(self.regions)[rows], "policy": np.array(self.policies)[cols],
-                             "step": steps, "period": [self.timeline.label(s) for s in steps],
-                             "date": self.timeline.dates(steps).to_numpy()})
+        table = pd.DataFrame({"region": np.array(self.regions)[rows], "policy": np.array(self.policies)[cols],
+                              "step": steps, "period": [self.timeline.label(s) for s in steps],
+                              "date": self.timeline.dates(steps).to_numpy()})
+        if self.categories is not None:
+            table["category"] = np.array(self.categories)[cols]
+        return table
 
 
 # ------------------------------------------------------------------------------------------- dates

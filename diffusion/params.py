@@ -179,7 +179,7 @@ class NetworkParams(Section):
                                  "capacity, population, gdp_per_capita, pilot_since, clusters and any number of "
                                  "numeric covariates (edge_list: the regions of the world; provinces or "
                                  "prefectures: traits and covariates of the real regions, by their names). See "
-                                 "docs/data.md.",
+                                 "docs/regions-file.md.",
                                  why="No default: the embedded China default needs none.")
     sea_links: bool = P(True, unit="-", description="Include the sea links: Guangdong-Hainan (provinces, "
                         "synthetic_prefectures); Zhanjiang-Haikou, Ningbo-Zhoushan and Wenchang-Sansha (prefectures).",
@@ -574,7 +574,8 @@ class CoordinationParams(Section):
 
 
 # ------------------------------------------------------------------------------------ collaboration
-COMPENSATION_MODES = ("none", "cluster", "centre")
+Compensation = Literal["none", "cluster", "centre"]
+COMPENSATION_MODES = get_args(Compensation)
 
 
 def _known_category_list(value: list[str]) -> list[str]:
@@ -618,7 +619,7 @@ class BenefitSharingParams(Section):
         why="seed 001: the gains of joint reforms land mostly in the core regions (利益分配不均; the siphon effect "
             "of the richer members). 0 by default, today's model (every region's benefit is its own); the size is "
             "assumed: 1 gives a region twice as rich (capacity x 1.4) a 40% larger share.")
-    compensation: Literal["none", "cluster", "centre"] = P(
+    compensation: Compensation = P(
         "none", unit="-",
         description="Benefit compensation (利益补偿): none; cluster (the members transfer part of the winners' "
         "excess to the losers, zero-sum); centre (central transfers top up the losers; the winners keep theirs).",

@@ -25,6 +25,7 @@ Every problem is reported with the file, the line and the column (``RegionsFileE
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from dataclasses import dataclass, field
@@ -123,18 +124,19 @@ def _read(path: Path, size: int) -> RegionsTable:
         detail = f"line {lines[1]} has {lines[2]} fields, more than the header" if lines else "it cannot be read as CSV"
         raise _fail(path, None, None, f"not a CSV regions file ({detail}); one region per line, "
                                       f"cells separated by commas") from None
+    with open(path, encoding="utf-8", newline="") as handle:     # pandas renames a repeated column (x.1)
+        header = [c.strip() for c in next(csv.reader(handle), [])]
+    repeated = [c for k, c in enumerate(header) if c in header[:k]]
+    if repeated:
+        raise _fail(path, 1, repeated[0][:CELL], "the column appears twice; give each column once")
     table.columns = [str(c).strip() for c in table.columns]
     if "id" not in table.columns:
         hint = _did_you_mean("id", table.columns)
         raise _fail(path, 1, None, f"no column 'id'{hint}; the first line must name the columns, and id (the "
                                    f"region's name in edge lists and data) is required")
-    seen: set[str] = set()
     for column in table.columns:
-        if column in seen:
-            raise _fail(path, 1, column, "the column appears twice; give each column once")
-        seen.add(column)
         if column not in KNOWN and not _COVARIATE.match(column):
-            raise _fail(path, 1, shorten(column, CELL), "a covariate's name must be letters, digits and '_', "
+            raise _fail(path, 1, column[:CELL], "a covariate's name must be letters, digits and '_', "
                                                         "starting with a letter (e.g. log_income)")
     if table.empty:
         raise _fail(path, None, None, "the file has no regions; add one row per region under the header")

@@ -607,9 +607,45 @@ def _calibration_document(folder: Path, manifest: dict, scenario: dict, tables: 
                     _footer(manifest, name, lang), lang)
 
 
+def _forecast_document(folder: Path, manifest: dict, scenario: dict, tables: dict, lang: str) -> Document:
+    name = manifest.get("name", "")
+    title = _title(scenario, lang, name)
+    blocks = [Paragraph(t("forecast_facts", lang, draws=manifest.get("draws", "?"),
+                          calibration=Path(str(manifest.get("calibration", "?"))).name,
+                          data_end=manifest.get("data_end", "?"), until=manifest.get("until", "?")),
+                        muted=True, size="small")]
+    blocks += _scenario_text_blocks(scenario, lang)
+    back = manifest.get("backtest")
+    if back:
+        blocks += [Heading(t("backtest_heading", lang)),
+                   Paragraph(t("backtest_text", lang, cutoff=back["cutoff_period"], cov90=back["curve_coverage_90"],
+                               periods=back["periods_scored"], cov50=back["curve_coverage_50"],
+                               policy90=back["policy_coverage_90"], policies=back["policies_scored"],
+                               observed=back["final_observed"], median=back["final_median"], low=back["final_q05"],
+                               high=back["final_q95"]))]
+    curves = tables.get("curves")
+    if curves is not None and len(curves):
+        last = curves.groupby("design", sort=False).tail(1)
+        rows = [[str(r["design"]), f"{100 * r['q50']:.1f}%", f"[{100 * r['q05']:.1f}, {100 * r['q95']:.1f}]"]
+                for _, r in last.iterrows()]
+        blocks += [Heading(t("forecast_heading", lang) + f" ({last['period'].iloc[0]})"),
+                   Table([t("forecast_design", lang), t("forecast_share", lang), t("forecast_interval", lang)], rows)]
+    differences = tables.get("differences")
+    if differences is not None and len(differences):
+        rows = [[str(r["design"]), f"{100 * r['median']:+.1f}", f"[{100 * r['q05']:+.1f}, {100 * r['q95']:+.1f}]",
+                 f"{r['share_higher']:.0%}"] for _, r in differences.iterrows()]
+        blocks += [Heading(t("forecast_differences_heading", lang)),
+                   Table([t("forecast_design", lang), t("forecast_share", lang), t("forecast_interval", lang),
+                          t("forecast_share_higher", lang)], rows)]
+    blocks += [Heading(t("figures", lang))] + _figure_blocks(folder, ("forecast_curves", "forecast_differences"), lang)
+    blocks += _sources(lang) + _provenance(manifest, lang)
+    return Document(t("report_kind_forecast", lang) + f" · {name}", title, blocks, _footer(manifest, name, lang), lang)
+
+
 BUILDERS = {"run": _run_document, "compare": _compare_document, "sweep": _sweep_document,
             "sensitivity": _sweep_document, "discovery": _discovery_document,
-            "attribution": _attribution_document, "calibration": _calibration_document}
+            "attribution": _attribution_document, "calibration": _calibration_document,
+            "forecast": _forecast_document}
 
 
 def document(folder: Path, lang: str = "en") -> Document:

@@ -123,6 +123,10 @@ class CalibrateSpec(Checked):
     simulations: int = Field(1000, ge=20, le=1_000_000, description="Prior simulations (model runs) to draw.")
     accept: float = Field(0.1, gt=0, le=1, description="Share of simulations nearest the data that are kept.")
     predictive: int = Field(100, ge=0, le=100_000, description="Posterior predictive runs for the bands and checks.")
+    covariates: list[str] = Field([], description="Covariates of the network (columns of network.regions_file, or "
+                                  "the real regions' log_gdp_per_capita and log_population) added to the "
+                                  "event-history logit of the statistics, observed and simulated, so that the fit "
+                                  "compares neighbour effects net of them.")
 
 
 class Scenario(Parameters):
@@ -223,6 +227,33 @@ class Scenario(Parameters):
             if data.get(block) is None:
                 data.pop(block, None)
         return data
+
+
+def inherited(scenario: Parameters) -> list[str]:
+    """Sentences on what a scenario takes from the embedded China default without saying so: the
+    world-dependent settings it left to its network, and the China-derived defaults every world gets."""
+    from .params import inherited_world_defaults
+
+    net = scenario.network
+    world = "built on the real provinces" if net.china else "not China"
+    out = []
+    for path, value in inherited_world_defaults(scenario).items():
+        what = {"network.ftz_share": (f"{value:.3g}: " + ("unused, the real FTZs open at their real dates" if net.china
+                                      else "no FTZ waves") if isinstance(value, float) else str(value)),
+                "channels.mandate.schedule": {"historical": "the 7 State Council batches at their real dates",
+                                              "none": "no batch schedule"}.get(value, str(value))}[path]
+        out.append(f"{path}: {value if not isinstance(value, float) else round(value, 4)} (the network is {world}: "
+                   f"{what.split(': ', 1)[-1]})")
+    if not net.china:
+        china_defaults = [("time", "start", "2013-07-01, the quarter the Shanghai FTZ opened"),
+                          ("innovations", "expected_total", "349, the FTZ achievements replicated nationally"),
+                          ("innovations", "category_weights", "the categories of the 349 achievements")]
+        for section, name, what in china_defaults:
+            if name == "expected_total" and scenario.innovations.source == "initial":
+                continue
+            if name not in getattr(scenario, section).model_fields_set:
+                out.append(f"{section}.{name}: China's default ({what}); set it for your world")
+    return out
 
 
 def parameter_hash(params: Parameters) -> str:
@@ -499,20 +530,27 @@ def _raw_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict:
 
 
 def _files_relative_to(path: Path, data: dict) -> dict:
-    """The scenario with a relative network.edge_list made absolute against the file that names it (never
-    the current directory); ScenarioError naming the path as written and where it was looked for if absent."""
+    """The scenario with a relative network.edge_list or network.regions_file made absolute against the
+    file that names it (never the current directory); ScenarioError naming the path as written and where
+    it was looked for if absent."""
     network = data.get("network")
-    written = network.get("edge_list") if isinstance(network, dict) else None
-    if not isinstance(written, str) or not written.strip():
+    if not isinstance(network, dict):
         return data
-    found = path.absolute().parent / written    # an absolute path stays as it is
-    if not found.is_file():
-        what = "is not a regular file" if found.exists() else "does not exist"
-        if not Path(written).is_absolute():
-            what += f" (looked for {shorten(str(found), 200)}, relative to this scenario file)"
-        raise ScenarioError(f"{path}: network.edge_list: file {shorten(written)} {what}; give the path of a CSV "
-                            f"with columns source,target[,weight] relative to the scenario file, or an absolute path")
-    return {**data, "network": {**network, "edge_list": str(found)}}
+    network = dict(network)
+    for key, expected in (("edge_list", "a CSV with columns source,target[,weight]"),
+                          ("regions_file", "a CSV of regions with at least the column id")):
+        written = network.get(key)
+        if not isinstance(written, str) or not written.strip():
+            continue
+        found = path.absolute().parent / written    # an absolute path stays as it is
+        if not found.is_file():
+            what = "is not a regular file" if found.exists() else "does not exist"
+            if not Path(written).is_absolute():
+                what += f" (looked for {shorten(str(found), 200)}, relative to this scenario file)"
+            raise ScenarioError(f"{path}: network.{key}: file {shorten(written)} {what}; give the path of {expected} "
+                                f"relative to the scenario file, or an absolute path")
+        network[key] = str(found)
+    return {**data, "network": network}
 
 
 def load_scenario(reference: str | Path, check_names: bool = True) -> Scenario:
@@ -772,7 +810,9 @@ def network_size(params: Parameters) -> tuple[int, int, int, bool]:
     if net.kind == "synthetic_prefectures":
         return net.cities, 3 * net.cities, 0, False   # capital + two nearest cities + borders: 2.3 per city
     if net.kind == "edge_list":
-        regions, ties = _edge_list_size(net.edge_list)
+        regions, ties = _edge_list_size(net.edge_list) if net.edge_list else (0, 0)
+        if net.regions_file:
+            regions = max(count_lines(Path(net.regions_file), stop=200_000) - 1, 1)
         return regions, ties, 0, False
     n = net.n_regions
     k = max(1, min(n - 1, int(round(net.mean_degree))))

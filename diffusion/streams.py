@@ -34,6 +34,8 @@ CORRECT = 4          # is a failure corrected
 EVIDENCE = 5         # in which of two steps an outcome reaches others (rounding its arrival time)
 PLAN = 6             # when a region plans to have a binding item done (per pair, step 0)
 RELEVANCE = 7        # whether a reform addresses a problem the region has (per pair, step 0)
+AUTHORISE = 8        # whether the centre authorises a request-authorise pilot (per innovation, step 0)
+RELEVANCE_GIVEN_HISTORY = 20   # relevance redrawn given a replayed history (forecasts; per pair, step 0)
 # purposes of the set-up generators
 NETWORK = 101
 INSTITUTIONS = 102

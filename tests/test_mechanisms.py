@@ -48,7 +48,7 @@ def test_learning_fill_applies_mutual_recognition_to_the_cost():
     rows, cols = pairs((0, 0), (1, 0))
     out = np.zeros(2)
     learning.fill(out, rows, cols, mean, precision, 4.0, fit, cost, 1.0, 4.0, discount, position, True,
-                  learning.NO_TERM)
+                  learning.NO_TERM, learning.NO_VALUE, False)
     assert out[0] == pytest.approx(0.5 / (1 + math.exp(-4 * (0.5 - 0.2))))
     assert out[1] == pytest.approx(0.5 / (1 + math.exp(-4 * (0.5 - 0.4))))
 
