@@ -336,6 +336,12 @@ TABLE_COLUMNS: dict[str, tuple[str, dict[str, str]]] = {
         "blame": "Blame from past failures left at the end.",
         "x": "Horizontal drawing coordinate (longitude of the capital for provinces).",
         "y": "Vertical drawing coordinate (latitude of the capital for provinces).",
+        "population": "People (provinces: 2023; a prefecture: its province's shared by land area; a regions "
+                      "file's `population`; empty where unknown).",
+        "covariate_log_gdp_per_capita": "A covariate of the network, as given (before standardisation): one "
+                                        "`covariate_NAME` column per covariate, here log GDP per capita "
+                                        "(provinces, 2023); a regions file's numeric columns in a world of your own.",
+        "covariate_log_population": "The real regions' other built-in covariate, log population.",
     }),
     "series": ("one row per step (Mesa's DataCollector; declared in `diffusion/outputs.py`)",
                {name: f"{o.description} Unit: {o.unit}." for name, o in SERIES.items()}),

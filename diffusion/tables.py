@@ -135,6 +135,9 @@ def regions(model: DiffusionModel) -> pd.DataFrame:
         "failures": failures, "corrections": corrections,
         "blame": model.blame,
         "x": model.regions.x, "y": model.regions.y,
+        "population": (np.full(n, np.nan) if model.regions.population is None
+                       else np.asarray(model.regions.population, float)),
+        **{f"covariate_{name}": np.asarray(values, float) for name, values in model.regions.covariates.items()},
     })
 
 
