@@ -257,8 +257,40 @@ def inherited(scenario: Parameters) -> list[str]:
 
 
 def parameter_hash(params: Parameters) -> str:
-    text = json.dumps(params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """SHA-256 of the parameters as canonical JSON, the files they name (edge list, regions file) counted
+    by their content, not their path: the same scenario and data give the same hash, and so the same
+    keyed draws of a calibration, wherever the repository or the data lie."""
+    data = params.model_dump(mode="json")
+    for key in ("edge_list", "regions_file"):
+        if data["network"].get(key):
+            data["network"][key] = _file_digest(data["network"][key])
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _file_digest(path: str) -> str:
+    """'sha256:<hex>' of a file's bytes (cached by path, size and modification time), or the path itself
+    when it cannot be read (the model then says what is wrong with it)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return path
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        if len(_DIGESTS) > 64:
+            _DIGESTS.clear()
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as handle:
+                while block := handle.read(2**20):
+                    digest.update(block)
+        except OSError:
+            return path
+        _DIGESTS[key] = "sha256:" + digest.hexdigest()
+    return _DIGESTS[key]
+
+
+_DIGESTS: dict[tuple, str] = {}
 
 
 def until_end(text: str) -> date:
