@@ -871,7 +871,8 @@ def forecast(calibration: Path, designs: tuple[str, ...], until: str | None, dra
         _claim(out, force)
         if out.exists() and not force:
             fail(f"results folder {str(out)!r} already exists; choose another --out or pass --force")
-        runs = draws * max(1, len(designs)) + (simulations or fitted.simulations if cutoff else 0)
+        refit = (simulations or fitted.simulations) + fitted.scenario.calibrate.predictive if cutoff else 0
+        runs = draws + refit    # the bar moves once per draw (all its designs) and per refit simulation
         with progress_bar(runs, f"{name}") as advance, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if cutoff:

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .calibration import _as_parameter
 from .observed import ObservedAdoptions, adoption_times, coarsen, first_adoption_steps
 from .params import Parameters, make_parameters, with_changes
 from .timeline import Timeline
@@ -83,23 +84,21 @@ def load_calibration(folder) -> Fitted:
     fitted = pd.read_parquet(tables / "fitted.parquet")
     names = tuple(fitted["parameter"])
     table = pd.read_parquet(tables / "observed.parquet")
-    observed = _observed_from_table(folder, table, meta)
+    observed = _observed_from_table(folder, table, meta, scenario.parameters())
     return Fitted(folder=folder, scenario=scenario, observed=observed, names=names,
                   values=posterior[list(names)].to_numpy(float), weights=posterior["weight"].to_numpy(float),
                   simulations=int(meta.get("simulations", scenario.calibrate.simulations)))
 
 
-def _observed_from_table(folder: Path, table: pd.DataFrame, meta: dict) -> ObservedAdoptions:
-    """The observed adoptions as the calibration read them, from its observed table and manifest."""
+def _observed_from_table(folder: Path, table: pd.DataFrame, meta: dict, params: Parameters) -> ObservedAdoptions:
+    """The observed adoptions as the calibration read them, from its observed table and manifest, on the
+    network of the calibrated scenario's parameters ``params`` (as the calibration changed it)."""
     from datetime import date
 
     from .observed import _world_names
 
     start = date.fromisoformat(meta["start"])
     timeline = Timeline(start, int(meta["period_months"]), int(meta["steps"]))
-    from .scenario import Scenario
-
-    params = Scenario.model_validate(meta["resolved"]).parameters()
     params = params.model_copy(update={"network": params.network.model_copy(update=meta.get("network", {}))})
     regions = _world_names(params)
     policies = list(dict.fromkeys(table["policy"]))
@@ -133,12 +132,6 @@ class Plan:
     seed: int
 
 
-def _as_value(params: Parameters, name: str, value: float):
-    from .calibration import _as_parameter
-
-    return _as_parameter(params, name, value)
-
-
 def run_draw(args) -> dict:
     """Draw k for every design: the observed policies' adoption periods at the horizon."""
     job, k = args
@@ -158,7 +151,7 @@ def run_draw(args) -> dict:
     from .model import DiffusionModel
 
     def fitted(base: Parameters) -> Parameters:
-        return with_changes(base, {n: _as_value(base, n, v) for n, v in zip(job.names, theta)})
+        return with_changes(base, {n: _as_parameter(base, n, v) for n, v in zip(job.names, theta)})
 
     # what the history says of the pairs that did not adopt is the fitted model's reading of it: a design
     # changes what comes next, not what was observed

@@ -121,13 +121,6 @@ def build(model) -> IndustryChain | None:
                          complementarity=float(spec.complementarity))
 
 
-def linked_share(chain: IndustryChain, state: np.ndarray) -> np.ndarray:
-    """L[r,c]: the share of r's linked FTZs that adopted each innovation of ``state`` (regions x
-    innovations, 0/1 or expected), 0 for a region with no links."""
-    t = chain.links
-    return _linked_share(t.indptr, t.indices, t.data, chain.total, np.ascontiguousarray(state, float))
-
-
 def value_factor(model, columns: np.ndarray, rows: np.ndarray = _NO_PAIRS, cols: np.ndarray = _NO_PAIRS,
                  half: np.ndarray = _NO_HALF) -> np.ndarray:
     """Regions x available innovations: 1 + chi L[r,i] for complementary innovations, 1 for the others,
@@ -138,23 +131,6 @@ def value_factor(model, columns: np.ndarray, rows: np.ndarray = _NO_PAIRS, cols:
     t = chain.links
     return _value_factor(t.indptr, t.indices, t.data, chain.total, state, chain.complementary[columns],
                          chain.complementarity)
-
-
-@numba.njit(cache=True)
-def _linked_share(indptr, indices, data, total, state):
-    regions, width = state.shape
-    out = np.zeros((regions, width))
-    for r in range(regions):
-        if total[r] == 0.0:
-            continue
-        for jj in range(indptr[r], indptr[r + 1]):
-            j = indices[jj]
-            v = data[jj]
-            for c in range(width):
-                out[r, c] += v * state[j, c]
-        for c in range(width):
-            out[r, c] /= total[r]
-    return out
 
 
 @numba.njit(cache=True)

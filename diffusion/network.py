@@ -192,11 +192,11 @@ def _synthetic(params: Parameters, timeline: Timeline, rng: np.random.Generator)
     capacity = np.exp(params.regions.capacity_sd * rng.standard_normal(n))
     width = len(str(n))
     names = [f"R{i:0{width}d}" for i in range(n)]
-    angle = 2 * np.pi * np.arange(n) / n
+    x, y = _circle(n)
     ftz_years = _assign_ftz(capacity, net.ftz_share, timeline, rng)
     return RegionSet(names=names, names_zh=[f"区域{i}" for i in range(n)], gdp_per_capita=np.full(n, np.nan),
                      base_capacity=capacity, ftz_step=_ftz_steps(ftz_years, timeline), ftz_years=ftz_years,
-                     x=np.cos(angle), y=np.sin(angle), adjacency=matrix, cluster_names=[],
+                     x=x, y=y, adjacency=matrix, cluster_names=[],
                      membership=np.zeros((n, 0)), kind=net.kind)
 
 
@@ -424,14 +424,14 @@ def _edge_list(params: Parameters, timeline: Timeline, rng: np.random.Generator)
         gdp = np.full(n, np.nan)
         capacity = np.exp(params.regions.capacity_sd * rng.standard_normal(n))
         ftz_years = _assign_ftz(capacity, params.network.ftz_share, timeline, rng)
-        angle = 2 * np.pi * np.arange(n) / n
-        x, y, names_zh = np.cos(angle), np.sin(angle), list(names)
+        (x, y), names_zh = _circle(n), list(names)
     return RegionSet(names=names, names_zh=names_zh, gdp_per_capita=gdp, base_capacity=capacity,
                      ftz_step=_ftz_steps(ftz_years, timeline), ftz_years=ftz_years, x=x, y=y, adjacency=matrix,
                      cluster_names=[], membership=np.zeros((n, 0)), kind="edge_list")
 
 
 def _circle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drawing coordinates of n regions with no geography: evenly on the unit circle."""
     angle = 2 * np.pi * np.arange(n) / n
     return np.cos(angle), np.sin(angle)
 
@@ -503,12 +503,13 @@ def _with_regions_file(regions: RegionSet, params: Parameters, timeline: Timelin
             raise RegionsFileError(f"{table.path}: line {row + 2}, column 'id': {shorten(name, 40)} is not one of "
                                    f"the {regions.n} {params.network.kind}{_did_you_mean(name, regions.names)}; "
                                    f"use the names of diffusion/data (English), or kind edge_list for your own regions")
-    missing = [name for name in regions.names if name not in set(table.ids)]
+    row_of = {name: row for row, name in enumerate(table.ids)}
+    missing = [name for name in regions.names if name not in row_of]
     if missing:
         raise RegionsFileError(f"{table.path}: no row for {', '.join(missing[:5])}"
                                f"{' ...' if len(missing) > 5 else ''} ({len(missing)} of the {regions.n} "
                                f"{params.network.kind}); give one row for every region")
-    order = [table.ids.index(name) for name in regions.names]
+    order = [row_of[name] for name in regions.names]
     changes: dict = {"covariates": {**regions.covariates, **{k: v[order] for k, v in table.covariates.items()}}}
     if table.capacity is not None:
         changes["base_capacity"] = table.capacity[order]

@@ -328,13 +328,7 @@ class InnovationParams(Section):
     def _known_categories(cls, value: dict | None) -> dict | None:
         if value is None:
             return None
-        from .china import category_weights
-
-        known = tuple(category_weights())
-        unknown = [k for k in value if k not in known]
-        if unknown:
-            raise ValueError(f"unknown category {shorten(unknown[0])}{_did_you_mean(unknown[0], known)}; the "
-                             f"categories are {', '.join(known)} (data/categories_349.csv)")
+        _known_category_list(list(value))
         negative = [k for k, v in value.items() if not 0 <= v <= 1e6]
         if negative:
             raise ValueError(f"weight of {negative[0]!r} must be between 0 and 1,000,000 (got {value[negative[0]]})")

@@ -157,7 +157,7 @@ def _read(path: Path, size: int) -> RegionsTable:
     names = [n or i for n, i in zip(table["name"], ids)] if "name" in table.columns else list(ids)
     names_zh = [z or n for z, n in zip(table["name_zh"], names)] if "name_zh" in table.columns else list(names)
 
-    def numbers(column: str, low: float, high: float, allowed: str, required: bool = True) -> np.ndarray | None:
+    def numbers(column: str, low: float, high: float, allowed: str) -> np.ndarray | None:
         if column not in table.columns:
             return None
         out = np.empty(len(table))
@@ -166,9 +166,6 @@ def _read(path: Path, size: int) -> RegionsTable:
                 value = float(text)
             except ValueError:
                 value = math.nan
-            if text == "" and not required:
-                out[row] = math.nan
-                continue
             if not math.isfinite(value) or not low <= value <= high:
                 given = "empty" if text == "" else f"{shorten(text, CELL)} is not {allowed}"
                 raise _fail(path, row + 2, column, f"{given}; give {allowed} in every row"

@@ -229,6 +229,12 @@ class Scenario(Parameters):
         return data
 
 
+#: what each world-dependent default means (params.WORLD_DEFAULTS): (on China's networks, elsewhere)
+_WORLD_MEANINGS = {"network.ftz_share": ("unused, the real FTZs open at their real dates", "no FTZ waves"),
+                   "channels.mandate.schedule": ("the 7 State Council batches at their real dates",
+                                                 "no batch schedule")}
+
+
 def inherited(scenario: Parameters) -> list[str]:
     """Sentences on what a scenario takes from the embedded China default without saying so: the
     world-dependent settings it left to its network, and the China-derived defaults every world gets."""
@@ -237,13 +243,9 @@ def inherited(scenario: Parameters) -> list[str]:
     net = scenario.network
     world = "built on the real provinces" if net.china else "not China"
     out = []
-    for path, value in inherited_world_defaults(scenario).items():
-        what = {"network.ftz_share": (f"{value:.3g}: " + ("unused, the real FTZs open at their real dates" if net.china
-                                      else "no FTZ waves") if isinstance(value, float) else str(value)),
-                "channels.mandate.schedule": {"historical": "the 7 State Council batches at their real dates",
-                                              "none": "no batch schedule"}.get(value, str(value))}[path]
-        out.append(f"{path}: {value if not isinstance(value, float) else round(value, 4)} (the network is {world}: "
-                   f"{what.split(': ', 1)[-1]})")
+    for path, value in inherited_world_defaults(scenario).items():   # the world's own default, never another
+        shown = round(value, 4) if isinstance(value, float) else value
+        out.append(f"{path}: {shown} (the network is {world}: {_WORLD_MEANINGS[path][0 if net.china else 1]})")
     if not net.china:
         china_defaults = [("time", "start", "2013-07-01, the quarter the Shanghai FTZ opened"),
                           ("innovations", "expected_total", "349, the FTZ achievements replicated nationally"),
